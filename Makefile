@@ -1,0 +1,44 @@
+# `make run`: the whole service (web, worker, beat) on the embedded default, or on whatever
+# DATABASE_URL / CELERY_BROKER_URL the environment names.
+# `make test`: lint, then the whole suite on PostgreSQL and Redis (127.0.0.1 by default).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/webhooks
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format install install-dev bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt constraints.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py ensure_staff_user
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --port $(PORT) -f Procfile
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
+	CELERY_BROKER_URL="$(TEST_REDIS_URL)" $(BIN)/pytest $(PYTEST_ARGS)

@@ -1,0 +1,46 @@
+import os
+
+from celery import Celery, signals
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("config")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+REQUEST_ID_TASK_HEADER = "request_id"
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_to_start_misconfigured(**kwargs):
+    from config.checks import fail_on_errors
+
+    fail_on_errors()
+
+
+@signals.before_task_publish.connect
+def _carry_request_id(headers=None, **kwargs):
+    """Put the enqueuing request's id on the task message, so the task logs under it."""
+    from config.observability import current_request_id
+
+    request_id = current_request_id()
+    if request_id and headers is not None:
+        headers.setdefault(REQUEST_ID_TASK_HEADER, request_id)
+
+
+@signals.task_prerun.connect
+def _bind_task_request_id(task=None, **kwargs):
+    from config.observability import bind_request_id
+
+    request_id = getattr(task.request, REQUEST_ID_TASK_HEADER, None) or task.request.id
+    task.request.request_id_token = bind_request_id(request_id)
+
+
+@signals.task_postrun.connect
+def _unbind_task_request_id(task=None, **kwargs):
+    from config.observability import reset_request_id
+
+    token = getattr(task.request, "request_id_token", None)
+    if token is not None:
+        reset_request_id(token)

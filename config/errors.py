@@ -1,0 +1,59 @@
+"""Every error leaves the server as JSON: `{"detail", "code", "errors"?}`.
+
+Validation errors answer 422 and name each field in `errors`; a body that is not JSON answers
+400. Django's own 400/403/404/500 handlers answer JSON too, so no HTML page or stack trace
+reaches a client when DEBUG is off.
+"""
+
+import logging
+
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(detail: str, code: str, errors: dict | None = None) -> dict:
+    body = {"detail": detail, "code": code}
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return Response(
+            error_body("Validation failed.", "validation_error", errors),
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    response = exception_handler(exc, context)
+    if response is None:
+        # Unexpected: log it with the traceback, answer a generic 500 without one.
+        logger.exception("Unhandled API error")
+        return Response(error_body("Internal server error.", "server_error"), status=500)
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+    code = getattr(exc, "default_code", "error")
+    if isinstance(detail, dict | list):
+        response.data = error_body("Request failed.", code, detail)
+    else:
+        response.data = error_body(str(detail), getattr(detail, "code", code) or code)
+    return response
+
+
+def bad_request(request, exception=None):
+    return JsonResponse(error_body("Bad request.", "bad_request"), status=400)
+
+
+def permission_denied(request, exception=None):
+    return JsonResponse(error_body("Permission denied.", "permission_denied"), status=403)
+
+
+def not_found(request, exception=None):
+    return JsonResponse(error_body("Not found.", "not_found"), status=404)
+
+
+def server_error(request):
+    return JsonResponse(error_body("Internal server error.", "server_error"), status=500)

@@ -1,0 +1,132 @@
+"""Request ids, JSON logs and Prometheus request metrics.
+
+Every request gets an id (the caller's `X-Request-ID` when it is sane, else a new one). It is
+returned in the response, stamped on every log line the request writes, and carried in the
+headers of the Celery tasks the request enqueues (see `config.celery`), so one grep follows an
+inbound webhook from its POST to the last delivery it caused.
+"""
+
+import logging
+import os
+import re
+import time
+import uuid
+from contextvars import ContextVar
+
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+# Never let these reach a log line, whatever a caller passes in `extra`.
+_SENSITIVE_KEYS = re.compile(r"authorization|secret|password|token|signature|api_key|cookie", re.I)
+_REDACTED = "[redacted]"
+
+access_logger = logging.getLogger("http.access")
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total", "HTTP requests by view, method and status.", ["view", "method", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency by view.",
+    ["view", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+def bind_request_id(value: str | None):
+    """Set the id for the current context; returns the token to reset it with."""
+    return _request_id.set(value)
+
+
+def reset_request_id(token) -> None:
+    _request_id.reset(token)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def accept_request_id(candidate: str | None) -> str:
+    """The caller's id when it is a safe token (it lands in logs and headers), else a new one."""
+    if candidate and _REQUEST_ID_PATTERN.match(candidate):
+        return candidate
+    return new_request_id()
+
+
+class RequestObservabilityMiddleware:
+    """Binds the request id and records one counter and one latency sample per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = accept_request_id(request.headers.get(REQUEST_ID_HEADER))
+        request.request_id = request_id
+        token = _request_id.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response[REQUEST_ID_HEADER] = request_id
+        match = request.resolver_match
+        view = match.view_name if match else "<unresolved>"
+        HTTP_REQUESTS.labels(view, request.method, response.status_code).inc()
+        elapsed = time.perf_counter() - started
+        HTTP_LATENCY.labels(view, request.method).observe(elapsed)
+        access_logger.info(
+            "http.request",
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.path,
+                "view": view,
+                "status": response.status_code,
+                "duration_ms": round(elapsed * 1000, 2),
+            },
+        )
+        return response
+
+
+def metrics_text() -> bytes:
+    """Prometheus exposition; merges every worker process when multiprocess mode is on."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(DEFAULT_REGISTRY)
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None):
+            record.request_id = _request_id.get()
+        return True
+
+
+class JsonFormatter(_BaseJsonFormatter):
+    """One JSON object per line: timestamp, level, logger, message, request_id, extras."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("fmt", "{asctime}{levelname}{name}{message}{request_id}")
+        kwargs.setdefault("style", "{")
+        kwargs.setdefault(
+            "rename_fields", {"asctime": "timestamp", "levelname": "level", "name": "logger"}
+        )
+        kwargs.setdefault("datefmt", "%Y-%m-%dT%H:%M:%S%z")
+        super().__init__(*args, **kwargs)
+
+    def process_log_record(self, log_data: dict) -> dict:
+        return {
+            key: (_REDACTED if _SENSITIVE_KEYS.search(key) else value)
+            for key, value in log_data.items()
+        }

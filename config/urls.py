@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import include, path
+from django.views.decorators.http import require_GET
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config import errors, health
+from config.observability import metrics_text
+
+
+@require_GET
+def metrics(request):
+    return HttpResponse(metrics_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def health_routes(prefix: str, name_prefix: str) -> list:
+    return [
+        path(prefix, health.detail, name=f"{name_prefix}health"),
+        path(f"{prefix}/live", health.live, name=f"{name_prefix}health-live"),
+        path(f"{prefix}/ready", health.ready, name=f"{name_prefix}health-ready"),
+    ]
+
+
+urlpatterns = [
+    *health_routes("health", ""),
+    *health_routes("api/v1/health", "v1-"),
+    path("metrics", metrics, name="metrics"),
+    path("api/", include("webhooks.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.not_found
+handler500 = errors.server_error

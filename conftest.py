@@ -1,0 +1,189 @@
+"""Project-wide fixtures: API clients with real Bearer tokens, and real server and worker processes.
+
+Process fixtures run the same commands as the Procfile, against the test database that
+pytest-django created, so what they prove is what production runs.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+import requests
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from webhooks.services import api_token_create
+
+BASE_DIR = Path(__file__).resolve().parent
+BIN_DIR = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05):
+    """Poll `predicate` until it returns something truthy; fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout}s: {predicate}")
+
+
+def database_url_for_children() -> str:
+    """DATABASE_URL of the database pytest-django created, for child processes."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db["USER"] or "postgres"
+    return f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def child_env(**overrides: str) -> dict[str, str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.update(overrides)
+    return {key: value for key, value in env.items() if value is not None}
+
+
+@dataclass
+class ProcessHandle:
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_process(args: list[str], env: dict[str, str], log_path: Path) -> ProcessHandle:
+    log_file = open(log_path, "wb")  # noqa: SIM115  (owned by the child until it stops)
+    process = subprocess.Popen(
+        args, cwd=BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT
+    )
+    return ProcessHandle(process=process, log_path=log_path)
+
+
+def start_web_server(
+    env: dict[str, str], log_path: Path, workers: int = 1
+) -> tuple[ProcessHandle, str]:
+    """gunicorn with the project's config on a free port; returns once it answers."""
+    port = free_port()
+    handle = start_process(
+        [str(BIN_DIR / "gunicorn"), "config.wsgi", "-c", "config/gunicorn.conf.py"],
+        {**env, "WEB_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)},
+        log_path,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+
+    def answers():
+        if handle.process.poll() is not None:
+            pytest.fail(f"server exited early:\n{handle.log()}")
+        try:
+            return requests.get(f"{base_url}/health/live", timeout=1).ok
+        except requests.ConnectionError:
+            return False
+
+    wait_until(answers, timeout=30)
+    return handle, base_url
+
+
+def start_celery_worker(env: dict[str, str], log_path: Path) -> ProcessHandle:
+    handle = start_process(
+        [
+            str(BIN_DIR / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--queues",
+            "default,deliveries,inbound",
+            "--concurrency",
+            "2",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+        ],
+        env,
+        log_path,
+    )
+    wait_until(lambda: "ready." in handle.log() or handle.process.poll() is not None, timeout=30)
+    if handle.process.poll() is not None:
+        pytest.fail(f"worker exited early:\n{handle.log()}")
+    return handle
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_test_broker():
+    """Drop messages a previous run left in the test broker, so no stale task runs here."""
+    if settings.CELERY_BROKER_URL.startswith("redis://"):
+        redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path) -> Iterator[ProcessHandle]:
+    """A real Celery worker on the test database and the test broker (Redis in CI)."""
+    handle = start_celery_worker(
+        child_env(DATABASE_URL=database_url_for_children()), tmp_path / "worker.log"
+    )
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def live_app(transactional_db, tmp_path) -> Iterator[str]:
+    """The app under gunicorn, on the test database; yields its base URL."""
+    handle, base_url = start_web_server(
+        child_env(DATABASE_URL=database_url_for_children()), tmp_path / "web.log"
+    )
+    yield base_url
+    handle.stop()
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="alice", password="unused-password")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user(username="bob", password="unused-password")
+
+
+def client_for(user) -> APIClient:
+    _, raw_token = api_token_create(user=user, name="tests")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw_token}")
+    return client
+
+
+@pytest.fixture
+def api(user) -> APIClient:
+    """An API client authenticated as `user` with a real Bearer token."""
+    return client_for(user)
+
+
+@pytest.fixture
+def other_api(other_user) -> APIClient:
+    return client_for(other_user)

@@ -1,0 +1,34 @@
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from webhooks.api.serializers import ApiTokenCreatedSerializer, ApiTokenSerializer
+from webhooks.services import api_token_create
+
+
+class ApiTokenListView(APIView):
+    """The caller's own API tokens; a new token is shown once, in the create response."""
+
+    @extend_schema(responses=ApiTokenSerializer(many=True))
+    def get(self, request):
+        tokens = request.user.api_tokens.order_by("-created_at")
+        return Response(ApiTokenSerializer(tokens, many=True).data)
+
+    @extend_schema(request=ApiTokenSerializer, responses={201: ApiTokenCreatedSerializer})
+    def post(self, request):
+        serializer = ApiTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, raw_token = api_token_create(
+            user=request.user, name=serializer.validated_data["name"]
+        )
+        token.token = raw_token
+        return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
+
+
+class ApiTokenDetailView(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        get_object_or_404(request.user.api_tokens, pk=pk).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
