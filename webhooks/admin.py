@@ -1,6 +1,9 @@
-from django.contrib import admin, messages
+import json
 
-from webhooks.models import ApiToken
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from webhooks.models import ApiToken, Event
 from webhooks.services import api_token_create
 
 admin.site.site_header = "Webhook Platform"
@@ -30,3 +33,47 @@ class ApiTokenAdmin(admin.ModelAdmin):
         messages.warning(
             request, f"Token for {obj.user}: {raw_token} — copy it now, it will not be shown again."
         )
+
+
+class EventDeliveryInline(admin.TabularInline):
+    # Declared by name so that webhooks does not import the subscriptions app.
+    model = Event.deliveries.rel.related_model
+    extra = 0
+    can_delete = False
+    fields = ["subscription", "status", "attempt_count", "last_status_code", "next_attempt_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ["public_id", "event_type", "owner", "source", "created_at"]
+    list_select_related = ["owner"]
+    list_filter = ["event_type", "source", "created_at"]
+    search_fields = ["=public_id", "=idempotency_key", "owner__username"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "public_id",
+        "owner",
+        "event_type",
+        "source",
+        "data_pretty",
+        "idempotency_key",
+        "created_at",
+    ]
+    exclude = ["data"]
+    inlines = [EventDeliveryInline]
+    show_full_result_count = False
+
+    @admin.display(description="data")
+    def data_pretty(self, event):
+        return format_html("<pre>{}</pre>", json.dumps(event.data, indent=2, ensure_ascii=False))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -28,3 +28,51 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Event(models.Model):
+    """Something that happened for an owner, stored once; deliveries fan out from it."""
+
+    public_id = models.CharField(
+        max_length=40,
+        unique=True,
+        editable=False,
+        help_text="The id clients see (evt_…): time-ordered, unguessable.",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="events",
+        help_text="Whose subscriptions receive this event.",
+    )
+    event_type = models.CharField(max_length=100, help_text="Catalog type, e.g. task.completed.")
+    source = models.CharField(
+        max_length=50,
+        default="api",
+        help_text="Where it came from: api, app, or the inbound platform (shopify, stripe, …).",
+    )
+    data = models.JSONField(help_text="The event's payload, delivered as `data`.")
+    # NULL, not "", means "no key": the per-owner unique constraint skips NULLs.
+    idempotency_key = models.CharField(  # noqa: DJ001
+        max_length=255,
+        null=True,
+        blank=True,
+        help_text="Publishing the same key twice (per owner) returns the first event.",
+    )
+    created_at = models.DateTimeField(help_text="When the event was published.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="event_idempotency_key_unique_per_owner",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="event_owner_recent"),
+            models.Index(fields=["created_at"], name="event_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.event_type}"

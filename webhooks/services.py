@@ -1,17 +1,21 @@
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
+from webhooks import catalog
 from webhooks.encryption import EncryptedTextField
-from webhooks.models import ApiToken
+from webhooks.ids import new_id
+from webhooks.models import ApiToken, Event
 
 logger = logging.getLogger(__name__)
 
@@ -108,3 +112,63 @@ def worker_heartbeat_age_seconds() -> float | None:
     """Seconds since a worker last ran the heartbeat task, or None if none ever did."""
     last_seen = cache.get(_HEARTBEAT_CACHE_KEY)
     return None if last_seen is None else round(timezone.now().timestamp() - last_seen, 1)
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    event: Event
+    deliveries: int
+    created: bool
+
+
+def event_publish(
+    *,
+    owner,
+    event_type: str,
+    data: dict,
+    idempotency_key: str | None = None,
+    source: str = "app",
+) -> PublishResult:
+    """Record an event and, in the same transaction, one delivery per matching subscription.
+
+    The hooks in settings.EVENT_PUBLISH_HOOKS create the deliveries and enqueue their work on
+    commit, so nothing is queued for an event that rolls back. Publishing an idempotency key
+    the owner used before returns the first event and creates nothing.
+    """
+    if not catalog.is_known(event_type):
+        raise UnknownEventType(event_type)
+    if idempotency_key is not None:
+        existing = Event.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return PublishResult(
+                event=existing, deliveries=existing.deliveries.count(), created=False
+            )
+    try:
+        with transaction.atomic():
+            event = Event.objects.create(
+                public_id=new_id("evt"),
+                owner=owner,
+                event_type=event_type,
+                source=source,
+                data=data,
+                idempotency_key=idempotency_key,
+                created_at=timezone.now(),
+            )
+            deliveries = sum(
+                import_string(hook)(event=event) for hook in settings.EVENT_PUBLISH_HOOKS
+            )
+    except IntegrityError:
+        # A concurrent publish with the same key won the race: answer with its event.
+        if idempotency_key is None:
+            raise
+        existing = Event.objects.get(owner=owner, idempotency_key=idempotency_key)
+        return PublishResult(event=existing, deliveries=existing.deliveries.count(), created=False)
+    logger.info(
+        "event.published",
+        extra={"event_id": event.public_id, "event_type": event_type, "deliveries": deliveries},
+    )
+    return PublishResult(event=event, deliveries=deliveries, created=True)

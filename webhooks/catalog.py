@@ -1,0 +1,166 @@
+"""The event-type catalog: every type a subscription may name, with a description and example.
+
+Each app lists its own types in a module named by `settings.EVENT_TYPE_CATALOGS`; the catalog
+is merged lazily on first use, so adding a platform's events is one list and one settings line.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+WILDCARD = "*"
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    description: str
+    example: dict
+    group: str = ""
+
+
+# The application's own events (the notes app's contract: email, calendar, tasks, ...).
+BUILTIN_EVENT_TYPES = [
+    EventType(
+        "email.received",
+        "An email was received and indexed.",
+        {
+            "email_id": "msg-123",
+            "subject": "Meeting Reminder",
+            "from": "john@example.com",
+            "to": ["me@example.com"],
+            "date": "2024-01-15T10:00:00Z",
+        },
+        "email",
+    ),
+    EventType(
+        "email.sent",
+        "An email was sent successfully.",
+        {"email_id": "msg-124", "subject": "Re: Meeting", "to": ["john@example.com"]},
+        "email",
+    ),
+    EventType(
+        "email.indexed",
+        "An email was indexed for search.",
+        {"email_id": "msg-123", "chunks": 4},
+        "email",
+    ),
+    EventType(
+        "calendar.event.created",
+        "A calendar event was created.",
+        {
+            "event_id": "cal-1",
+            "title": "Standup",
+            "start": "2024-01-15T09:00:00Z",
+            "end": "2024-01-15T09:15:00Z",
+        },
+        "calendar",
+    ),
+    EventType(
+        "calendar.event.updated",
+        "A calendar event was updated.",
+        {"event_id": "cal-1", "title": "Standup (moved)", "start": "2024-01-15T09:30:00Z"},
+        "calendar",
+    ),
+    EventType(
+        "calendar.event.deleted", "A calendar event was deleted.", {"event_id": "cal-1"}, "calendar"
+    ),
+    EventType(
+        "task.created",
+        "A task was created.",
+        {"task_id": "task-1", "title": "Write report", "due": "2024-01-20"},
+        "task",
+    ),
+    EventType(
+        "task.updated",
+        "A task was updated.",
+        {"task_id": "task-1", "title": "Write the report"},
+        "task",
+    ),
+    EventType(
+        "task.completed",
+        "A task was completed.",
+        {"task_id": "task-1", "title": "Write report", "completed_at": "2024-01-19T17:00:00Z"},
+        "task",
+    ),
+    EventType("task.deleted", "A task was deleted.", {"task_id": "task-1"}, "task"),
+    EventType(
+        "indexing.started",
+        "An indexing job started.",
+        {"job_id": "idx-1", "source": "gmail"},
+        "indexing",
+    ),
+    EventType(
+        "indexing.completed",
+        "An indexing job completed.",
+        {"job_id": "idx-1", "documents": 1200, "duration_seconds": 84},
+        "indexing",
+    ),
+    EventType(
+        "indexing.failed",
+        "An indexing job failed.",
+        {"job_id": "idx-1", "error": "quota exceeded"},
+        "indexing",
+    ),
+    EventType(
+        "user.created",
+        "A user account was created.",
+        {"user_id": "42", "email": "new@example.com"},
+        "user",
+    ),
+    EventType(
+        "user.settings.updated",
+        "A user changed their settings.",
+        {"user_id": "42", "changed": ["timezone"]},
+        "user",
+    ),
+    EventType(
+        "export.completed",
+        "A data export is ready.",
+        {"export_id": "exp-1", "url": "https://example.com/exports/exp-1.zip"},
+        "system",
+    ),
+    EventType("sync.completed", "A sync finished.", {"sync_id": "sync-1", "items": 37}, "system"),
+]
+
+# Sent only by POST /api/webhooks/{id}/test; never published to other subscriptions.
+TEST_EVENT_TYPE = "webhook.test"
+
+
+@cache
+def _catalog() -> dict[str, EventType]:
+    merged: dict[str, EventType] = {}
+    for path in settings.EVENT_TYPE_CATALOGS:
+        for event_type in import_string(path):
+            merged[event_type.name] = event_type
+    return merged
+
+
+def event_types() -> list[EventType]:
+    return sorted(_catalog().values(), key=lambda event_type: event_type.name)
+
+
+def is_known(name: str) -> bool:
+    return name in _catalog()
+
+
+def is_valid_pattern(pattern: str) -> bool:
+    """`*`, a known type, or a prefix wildcard such as `task.*` that matches a known type."""
+    if pattern == WILDCARD or is_known(pattern):
+        return True
+    if pattern.endswith(".*"):
+        prefix = pattern[:-1]
+        return any(name.startswith(prefix) for name in _catalog())
+    return False
+
+
+def pattern_matches(pattern: str, event_type: str) -> bool:
+    if pattern in (WILDCARD, event_type):
+        return True
+    return pattern.endswith(".*") and event_type.startswith(pattern[:-1])
+
+
+def matches_any(patterns: list[str], event_type: str) -> bool:
+    return any(pattern_matches(pattern, event_type) for pattern in patterns)
