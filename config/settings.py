@@ -6,9 +6,11 @@ Production sets `DEBUG=False`, `SECRET_KEY`, `FIELD_ENCRYPTION_KEYS`, `DATABASE_
 `CELERY_BROKER_URL`; `config.checks` refuses to start without the secrets.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 from config import local_secrets
 
@@ -141,6 +143,7 @@ STORAGES = {
 # Serve straight from the app folders too, so `make run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "admin:login"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, adopted now
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -210,6 +213,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Seeded into django-celery-beat's tables on beat start, then editable in the admin.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "webhooks.tasks.worker_heartbeat_task", "schedule": 30.0},
+    "deliveries-sweep": {
+        "task": "subscriptions.tasks.deliveries_sweep_task",
+        "schedule": env.float("DELIVERY_SWEEP_SECONDS", default=5.0),
+    },
+    "deliveries-cleanup": {
+        "task": "subscriptions.tasks.deliveries_cleanup_task",
+        "schedule": crontab(hour=env.int("DELIVERY_CLEANUP_HOUR", default=2), minute=0),
+    },
 }
 
 # --- Observability --------------------------------------------------------------------------
@@ -238,7 +249,29 @@ LOGGING = {
 }
 
 # --- Product settings shared by the apps ------------------------------------------------------
+# Lists of webhooks.catalog.EventType, merged into the catalog subscriptions choose from.
+EVENT_TYPE_CATALOGS = ["webhooks.catalog.BUILTIN_EVENT_TYPES"]
+# Called inside event_publish's transaction with the new Event; each returns how many deliveries
+# it created. This is how an event reaches subscriptions without webhooks importing them.
+EVENT_PUBLISH_HOOKS = ["subscriptions.services.deliveries_create_for_event"]
+HEALTH_PENDING_WORK = {
+    "deliveries_due": "subscriptions.selectors.deliveries_due_count",
+    "deliveries_scheduled": "subscriptions.selectors.deliveries_scheduled_count",
+}
+
+# --- Outbound delivery ------------------------------------------------------------------------
+# Private, loopback and reserved endpoint addresses: allowed only in development and tests.
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=DEBUG)
+WEBHOOKS_USER_AGENT = env.str("WEBHOOKS_USER_AGENT", default=f"WebhookPlatform/{APP_VERSION}")
+DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=50)
+DELIVERY_BACKOFF_CAP_SECONDS = env.float("DELIVERY_BACKOFF_CAP_SECONDS", default=6 * 3600)
+DELIVERY_BREAKER_THRESHOLD = env.int("DELIVERY_BREAKER_THRESHOLD", default=5)
+DELIVERY_BREAKER_COOLDOWN_SECONDS = env.float("DELIVERY_BREAKER_COOLDOWN_SECONDS", default=60)
+DELIVERY_DISABLE_AFTER = timedelta(days=env.float("DELIVERY_DISABLE_AFTER_DAYS", default=5))
+DELIVERY_RETENTION = timedelta(days=env.int("DELIVERY_RETENTION_DAYS", default=30))
+# A claimed batch is stranded (its worker died) after n * timeout + this margin.
+DELIVERY_CLAIM_MARGIN_SECONDS = env.int("DELIVERY_CLAIM_MARGIN_SECONDS", default=30)
+DELIVERY_WAKE_DEBOUNCE_SECONDS = env.int("DELIVERY_WAKE_DEBOUNCE_SECONDS", default=10)
 STAFF_USERNAME = env.str("STAFF_USERNAME", default="admin")
 STAFF_EMAIL = env.str("STAFF_EMAIL", default="admin@localhost")
 STAFF_PASSWORD = env.str("STAFF_PASSWORD", default="")

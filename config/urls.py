@@ -26,6 +26,7 @@ urlpatterns = [
     *health_routes("api/v1/health", "v1-"),
     path("metrics", metrics, name="metrics"),
     path("api/", include("webhooks.api.urls")),
+    path("api/", include("subscriptions.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),

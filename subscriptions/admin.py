@@ -1,0 +1,115 @@
+"""The outbound part of the staff dashboard. Logs are read-only; actions call services."""
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from subscriptions import services
+from subscriptions.models import Delivery, DeliveryAttempt, Subscription
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = [
+        "id", "url", "owner", "is_active", "event_types", "consecutive_failures",
+        "paused_until", "created_at",
+    ]  # fmt: skip
+    list_select_related = ["owner"]
+    list_filter = ["is_active", "created_at"]
+    search_fields = ["url", "description", "owner__username"]
+    date_hierarchy = "created_at"
+    # The secret is never shown: not as a field, not in a list.
+    exclude = ["secret", "previous_secret"]
+    readonly_fields = [
+        "previous_secret_expires_at", "consecutive_failures", "paused_until", "failing_since",
+        "deleted_at", "created_at", "updated_at",
+    ]  # fmt: skip
+    actions = ["send_test", "rotate_secret", "enable", "disable"]
+
+    @admin.action(description="Send a test event now")
+    def send_test(self, request, queryset):
+        for subscription in queryset:
+            result = services.subscription_test_send(subscription=subscription)
+            level = messages.SUCCESS if result.success else messages.WARNING
+            self.message_user(
+                request,
+                f"#{subscription.pk}: {'delivered' if result.success else 'failed'} "
+                f"({result.status_code or result.error}, {result.response_time_ms} ms)",
+                level,
+            )
+
+    @admin.action(description="Rotate secret (old one signs for 24 h more)")
+    def rotate_secret(self, request, queryset):
+        for subscription in queryset:
+            services.subscription_rotate_secret(subscription=subscription)
+        self.message_user(
+            request,
+            f"Rotated {queryset.count()} secret(s). Owners see the new secret through the API.",
+        )
+
+    @admin.action(description="Enable")
+    def enable(self, request, queryset):
+        for subscription in queryset:
+            services.subscription_update(subscription=subscription, is_active=True)
+        self.message_user(request, f"Enabled {queryset.count()} subscription(s).")
+
+    @admin.action(description="Disable")
+    def disable(self, request, queryset):
+        for subscription in queryset:
+            services.subscription_update(subscription=subscription, is_active=False)
+        self.message_user(request, f"Disabled {queryset.count()} subscription(s).")
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = [
+        "number", "started_at", "duration_ms", "response_status", "error_kind", "error_message",
+        "response_body",
+    ]  # fmt: skip
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "id", "event_link", "event_type", "subscription", "status", "attempt_count",
+        "last_status_code", "next_attempt_at", "created_at",
+    ]  # fmt: skip
+    list_select_related = ["event", "subscription"]
+    list_filter = ["status", "event__event_type", "created_at"]
+    search_fields = ["=event__public_id", "subscription__url"]
+    raw_id_fields = ["event", "subscription"]
+    date_hierarchy = "created_at"
+    inlines = [AttemptInline]
+    actions = ["retry_now", "cancel"]
+    # The changelist of a million rows must not count them all for the paginator.
+    show_full_result_count = False
+
+    @admin.display(description="event", ordering="event__public_id")
+    def event_link(self, delivery):
+        return format_html(
+            '<a href="../../webhooks/event/{}/change/">{}</a>', delivery.event_id, delivery.event
+        )
+
+    @admin.display(description="type", ordering="event__event_type")
+    def event_type(self, delivery):
+        return delivery.event.event_type
+
+    @admin.action(description="Retry now")
+    def retry_now(self, request, queryset):
+        for delivery in queryset:
+            services.delivery_retry(delivery=delivery)
+        self.message_user(request, f"Queued {queryset.count()} delivery(ies) for a new attempt.")
+
+    @admin.action(description="Cancel")
+    def cancel(self, request, queryset):
+        cancelled = sum(services.delivery_cancel(delivery=delivery) for delivery in queryset)
+        self.message_user(request, f"Cancelled {cancelled} pending delivery(ies).")

@@ -1,0 +1,217 @@
+"""The outbound REST API. Views translate HTTP to services and selectors, nothing more.
+
+Every lookup goes through the caller's own rows, so another user's ids answer 404.
+"""
+
+from datetime import timedelta
+
+from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from subscriptions import selectors, services
+from subscriptions.api import serializers
+from webhooks import catalog
+from webhooks.models import Event
+from webhooks.services import event_publish
+
+STATS_WINDOW = timedelta(hours=24)
+
+
+class NewestFirstCursor(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "limit"
+    max_page_size = 500
+
+
+def _parse_since(request):
+    raw = request.query_params.get("since")
+    if raw is None:
+        return None
+    since = parse_datetime(raw)
+    if since is None:
+        raise ValidationError({"since": ["Use an ISO 8601 date-time."]})
+    return since
+
+
+class EventTypeListView(APIView):
+    @extend_schema(responses=serializers.EventTypeSerializer(many=True))
+    def get(self, request):
+        types = catalog.event_types()
+        return Response(serializers.EventTypeSerializer(types, many=True).data)
+
+
+class SubscriptionListView(APIView):
+    @extend_schema(responses=serializers.SubscriptionSerializer(many=True))
+    def get(self, request):
+        paginator = NewestFirstCursor()
+        page = paginator.paginate_queryset(selectors.subscriptions_for(request.user), request)
+        return paginator.get_paginated_response(
+            serializers.SubscriptionSerializer(page, many=True).data
+        )
+
+    @extend_schema(
+        request=serializers.SubscriptionSerializer,
+        responses={201: serializers.SubscriptionCreatedSerializer},
+    )
+    def post(self, request):
+        incoming = serializers.SubscriptionSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        fields = {k: v for k, v in incoming.validated_data.items() if k != "is_active"}
+        subscription = services.subscription_create(owner=request.user, **fields)
+        return Response(
+            serializers.SubscriptionCreatedSerializer(subscription).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class SubscriptionView(APIView):
+    def subscription(self, request, pk):
+        return get_object_or_404(selectors.subscriptions_for(request.user), pk=pk)
+
+
+class SubscriptionDetailView(SubscriptionView):
+    @extend_schema(responses=serializers.SubscriptionSerializer)
+    def get(self, request, pk: int):
+        return Response(serializers.SubscriptionSerializer(self.subscription(request, pk)).data)
+
+    @extend_schema(
+        request=serializers.SubscriptionSerializer, responses=serializers.SubscriptionSerializer
+    )
+    def patch(self, request, pk: int):
+        subscription = self.subscription(request, pk)
+        incoming = serializers.SubscriptionSerializer(subscription, data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        services.subscription_update(subscription=subscription, **incoming.validated_data)
+        return Response(serializers.SubscriptionSerializer(subscription).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        services.subscription_delete(subscription=self.subscription(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SubscriptionTestView(SubscriptionView):
+    @extend_schema(request=None, responses=serializers.TestSendSerializer)
+    def post(self, request, pk: int):
+        result = services.subscription_test_send(subscription=self.subscription(request, pk))
+        return Response(serializers.TestSendSerializer(result).data)
+
+
+class SubscriptionRotateSecretView(SubscriptionView):
+    @extend_schema(request=None, responses=serializers.SecretSerializer)
+    def post(self, request, pk: int):
+        subscription = services.subscription_rotate_secret(
+            subscription=self.subscription(request, pk)
+        )
+        return Response(serializers.SecretSerializer(subscription).data)
+
+
+class SubscriptionRecoverView(SubscriptionView):
+    @extend_schema(request=serializers.RecoverSerializer, responses={202: None})
+    def post(self, request, pk: int):
+        subscription = self.subscription(request, pk)
+        incoming = serializers.RecoverSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        count = services.subscription_recover(
+            subscription=subscription, since=incoming.validated_data["since"]
+        )
+        return Response({"requeued": count}, status=status.HTTP_202_ACCEPTED)
+
+
+class SubscriptionStatsView(SubscriptionView):
+    @extend_schema(responses=serializers.StatsSerializer)
+    def get(self, request, pk: int):
+        stats = selectors.subscription_stats(
+            subscription=self.subscription(request, pk), window=STATS_WINDOW
+        )
+        return Response(serializers.StatsSerializer(stats).data)
+
+
+class DeliveryListView(SubscriptionView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", enum=[s.value for s in selectors.Status]),
+            OpenApiParameter("event_type"),
+            OpenApiParameter("since", type=str, description="ISO 8601 date-time"),
+        ],
+        responses=serializers.DeliverySerializer(many=True),
+    )
+    def get(self, request, pk: int):
+        deliveries = selectors.deliveries_for(self.subscription(request, pk))
+        if status_filter := request.query_params.get("status"):
+            if status_filter not in selectors.Status.values:
+                raise ValidationError({"status": [f"One of {', '.join(selectors.Status.values)}."]})
+            deliveries = deliveries.filter(status=status_filter)
+        if event_type := request.query_params.get("event_type"):
+            deliveries = deliveries.filter(event__event_type=event_type)
+        if since := _parse_since(request):
+            deliveries = deliveries.filter(created_at__gte=since)
+        paginator = NewestFirstCursor()
+        page = paginator.paginate_queryset(deliveries, request)
+        return paginator.get_paginated_response(
+            serializers.DeliverySerializer(page, many=True).data
+        )
+
+
+class DeliveryView(SubscriptionView):
+    def delivery(self, request, pk, delivery_id):
+        deliveries = selectors.deliveries_for(self.subscription(request, pk))
+        return get_object_or_404(deliveries.prefetch_related("attempts"), pk=delivery_id)
+
+
+class DeliveryDetailView(DeliveryView):
+    @extend_schema(responses=serializers.DeliveryDetailSerializer)
+    def get(self, request, pk: int, delivery_id: int):
+        delivery = self.delivery(request, pk, delivery_id)
+        return Response(serializers.DeliveryDetailSerializer(delivery).data)
+
+
+class DeliveryRetryView(DeliveryView):
+    @extend_schema(request=None, responses={202: serializers.DeliverySerializer})
+    def post(self, request, pk: int, delivery_id: int):
+        delivery = services.delivery_retry(delivery=self.delivery(request, pk, delivery_id))
+        return Response(
+            serializers.DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class EventListView(APIView):
+    @extend_schema(responses=serializers.EventSerializer(many=True))
+    def get(self, request):
+        events = Event.objects.filter(owner=request.user)
+        if event_type := request.query_params.get("event_type"):
+            events = events.filter(event_type=event_type)
+        if since := _parse_since(request):
+            events = events.filter(created_at__gte=since)
+        paginator = NewestFirstCursor()
+        page = paginator.paginate_queryset(events, request)
+        return paginator.get_paginated_response(serializers.EventSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=serializers.EventPublishSerializer,
+        responses={202: serializers.EventPublishedSerializer},
+    )
+    def post(self, request):
+        incoming = serializers.EventPublishSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        result = event_publish(owner=request.user, source="api", **incoming.validated_data)
+        return Response(
+            serializers.EventPublishedSerializer(result).data, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class EventDetailView(APIView):
+    @extend_schema(responses=serializers.EventDetailSerializer)
+    def get(self, request, public_id: str):
+        event = get_object_or_404(
+            Event.objects.filter(owner=request.user).prefetch_related("deliveries__event"),
+            public_id=public_id,
+        )
+        return Response(serializers.EventDetailSerializer(event).data)

@@ -1,0 +1,83 @@
+"""Reads for outbound: the API, the admin dashboard and /health share these."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from subscriptions.models import Delivery, DeliveryAttempt, Subscription
+
+Status = Delivery.Status
+
+
+def subscriptions_for(owner) -> QuerySet[Subscription]:
+    return Subscription.objects.filter(owner=owner, deleted_at__isnull=True)
+
+
+def deliveries_for(subscription: Subscription) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(subscription=subscription).select_related("event")
+
+
+def deliveries_due_count() -> int:
+    return Delivery.objects.filter(
+        status=Status.PENDING, next_attempt_at__lte=timezone.now()
+    ).count()
+
+
+def deliveries_scheduled_count() -> int:
+    return Delivery.objects.filter(
+        status=Status.PENDING, next_attempt_at__gt=timezone.now()
+    ).count()
+
+
+def _percentiles(durations: QuerySet, fractions: tuple[float, ...]) -> list[int | None]:
+    if connection.vendor == "postgresql":
+        columns = ", ".join(
+            f"percentile_disc({fraction}) WITHIN GROUP (ORDER BY duration_ms)"
+            for fraction in fractions
+        )
+        sql, params = durations.values("duration_ms").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {columns} FROM ({sql}) AS attempts", params)  # noqa: S608
+            return list(cursor.fetchone())
+    # SQLite (the embedded default) has no percentile aggregate.
+    values = sorted(durations.values_list("duration_ms", flat=True))
+    if not values:
+        return [None for _ in fractions]
+    return [values[min(len(values) - 1, int(fraction * len(values)))] for fraction in fractions]
+
+
+@dataclass(frozen=True)
+class DeliveryStats:
+    since: datetime
+    total: int
+    succeeded: int
+    failed: int
+    pending_retries: int
+    success_rate: float | None
+    latency_p50_ms: int | None
+    latency_p95_ms: int | None
+
+
+def subscription_stats(*, subscription: Subscription, window: timedelta) -> DeliveryStats:
+    since = timezone.now() - window
+    counts = Delivery.objects.filter(subscription=subscription, created_at__gte=since).aggregate(
+        total=Count("pk"),
+        succeeded=Count("pk", filter=Q(status=Status.SUCCEEDED)),
+        failed=Count("pk", filter=Q(status=Status.FAILED)),
+        pending_retries=Count("pk", filter=Q(status=Status.PENDING, attempt_count__gt=0)),
+    )
+    finished = counts["succeeded"] + counts["failed"]
+    p50, p95 = _percentiles(
+        DeliveryAttempt.objects.filter(delivery__subscription=subscription, started_at__gte=since),
+        (0.5, 0.95),
+    )
+    return DeliveryStats(
+        since=since,
+        success_rate=round(counts["succeeded"] / finished, 4) if finished else None,
+        latency_p50_ms=p50,
+        latency_p95_ms=p95,
+        **counts,
+    )

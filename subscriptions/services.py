@@ -1,0 +1,204 @@
+"""Writes for outbound subscriptions: the API, the admin and the publish hook call these."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from subscriptions.delivery import engine, retry
+from subscriptions.delivery.dispatch import subscriptions_wake
+from subscriptions.delivery.transport import url_problem
+from subscriptions.models import Delivery, Subscription
+from webhooks import catalog
+from webhooks.ids import new_id
+from webhooks.models import Event
+from webhooks.signing import secret_generate
+
+logger = logging.getLogger(__name__)
+
+Status = Delivery.Status
+SECRET_ROTATION_GRACE = timedelta(hours=24)
+
+
+def deliveries_create_for_event(*, event: Event) -> int:
+    """The publish hook: one pending delivery per active subscription that wants this type.
+
+    Runs inside event_publish's transaction; workers are woken only once it commits.
+    """
+    subscription_ids = [
+        subscription.pk
+        for subscription in Subscription.objects.filter(
+            owner_id=event.owner_id, is_active=True, deleted_at__isnull=True
+        ).only("pk", "event_types")
+        if catalog.matches_any(subscription.event_types, event.event_type)
+    ]
+    if not subscription_ids:
+        return 0
+    Delivery.objects.bulk_create(
+        Delivery(event=event, subscription_id=pk, next_attempt_at=event.created_at)
+        for pk in subscription_ids
+    )
+    transaction.on_commit(
+        lambda: subscriptions_wake(subscription_ids=subscription_ids), robust=True
+    )
+    return len(subscription_ids)
+
+
+def subscription_url_problem(url: str) -> str | None:
+    return url_problem(url, allow_private=settings.WEBHOOKS_ALLOW_PRIVATE_URLS)
+
+
+def subscription_create(
+    *,
+    owner,
+    url: str,
+    event_types: list[str],
+    description: str = "",
+    retry_count: int | None = None,
+    timeout_seconds: int | None = None,
+) -> Subscription:
+    """Create a subscription with a fresh `whsec_` secret (readable once, from the result)."""
+    subscription = Subscription(
+        owner=owner,
+        url=url,
+        event_types=event_types,
+        description=description,
+        secret=secret_generate(),
+    )
+    if retry_count is not None:
+        subscription.retry_count = retry_count
+    if timeout_seconds is not None:
+        subscription.timeout_seconds = timeout_seconds
+    subscription.save()
+    logger.info("subscription.created", extra={"subscription_id": subscription.pk})
+    return subscription
+
+
+def subscription_update(*, subscription: Subscription, **changes) -> Subscription:
+    """Apply validated field changes; re-enabling clears the disable reason and the breaker."""
+    for field, value in changes.items():
+        setattr(subscription, field, value)
+    if changes.get("is_active"):
+        subscription.disabled_reason = ""
+        subscription.consecutive_failures = 0
+        subscription.failing_since = None
+        subscription.paused_until = None
+    subscription.save()
+    return subscription
+
+
+def subscription_delete(*, subscription: Subscription) -> None:
+    """Hide the subscription and cancel what it still owed; its history stays until retention."""
+    now = timezone.now()
+    with transaction.atomic():
+        Subscription.objects.filter(pk=subscription.pk).update(
+            deleted_at=now, is_active=False, updated_at=now
+        )
+        Delivery.objects.filter(subscription=subscription, status=Status.PENDING).update(
+            status=Status.CANCELLED, next_attempt_at=None, completed_at=now, updated_at=now
+        )
+
+
+def subscription_rotate_secret(*, subscription: Subscription) -> Subscription:
+    """New secret now; the old one keeps signing alongside it for 24 hours."""
+    subscription.previous_secret = subscription.secret
+    subscription.previous_secret_expires_at = timezone.now() + SECRET_ROTATION_GRACE
+    subscription.secret = secret_generate()
+    subscription.save(
+        update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"]
+    )
+    return subscription
+
+
+@dataclass(frozen=True)
+class TestSendResult:
+    success: bool
+    status_code: int | None
+    response_time_ms: int
+    error: str | None
+    delivery: Delivery
+
+
+def subscription_test_send(*, subscription: Subscription) -> TestSendResult:
+    """Send a signed `webhook.test` event now, recorded as a delivery with one attempt."""
+    now = timezone.now()
+    with transaction.atomic():
+        event = Event.objects.create(
+            public_id=new_id("evt"),
+            owner_id=subscription.owner_id,
+            event_type=catalog.TEST_EVENT_TYPE,
+            source="test",
+            data={"message": "This is a test event.", "subscription_id": subscription.pk},
+            created_at=now,
+        )
+        delivery = Delivery.objects.create(
+            event=event,
+            subscription=subscription,
+            status=Status.DELIVERING,
+            claimed_until=now + timedelta(seconds=subscription.timeout_seconds + 30),
+        )
+    attempt, result = engine.attempt_send(
+        delivery=delivery,
+        subscription=subscription,
+        secrets=engine.active_secrets(subscription, now),
+    )
+    succeeded = result.status_code is not None and 200 <= result.status_code < 300
+    finished_at = timezone.now()
+    # A test never retries: its one attempt decides.
+    engine.record_final_attempt(
+        delivery=delivery,
+        attempt=attempt,
+        result=result,
+        outcome=retry.Outcome.SUCCEEDED if succeeded else retry.Outcome.FAILED,
+        now=finished_at,
+    )
+    return TestSendResult(
+        success=succeeded,
+        status_code=result.status_code,
+        response_time_ms=result.duration_ms,
+        error=None if succeeded else (result.error_message or f"HTTP {result.status_code}"),
+        delivery=delivery,
+    )
+
+
+def delivery_retry(*, delivery: Delivery) -> Delivery:
+    """Make a delivery due now, including a failed or cancelled one (one more attempt)."""
+    if delivery.status == Status.DELIVERING:
+        return delivery
+    now = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk).exclude(status=Status.DELIVERING).update(
+        status=Status.PENDING, next_attempt_at=now, completed_at=None, updated_at=now
+    )
+    delivery.refresh_from_db()
+    transaction.on_commit(
+        lambda: subscriptions_wake(subscription_ids=[delivery.subscription_id], force=True),
+        robust=True,
+    )
+    return delivery
+
+
+def delivery_cancel(*, delivery: Delivery) -> bool:
+    """Cancel a delivery that has not finished; returns whether it was cancelled."""
+    now = timezone.now()
+    return bool(
+        Delivery.objects.filter(pk=delivery.pk, status=Status.PENDING).update(
+            status=Status.CANCELLED, next_attempt_at=None, completed_at=now, updated_at=now
+        )
+    )
+
+
+def subscription_recover(*, subscription: Subscription, since: datetime) -> int:
+    """Re-queue every failed delivery of the subscription created since `since`."""
+    now = timezone.now()
+    count = Delivery.objects.filter(
+        subscription=subscription, status=Status.FAILED, created_at__gte=since
+    ).update(status=Status.PENDING, next_attempt_at=now, completed_at=None, updated_at=now)
+    if count:
+        transaction.on_commit(
+            lambda: subscriptions_wake(subscription_ids=[subscription.pk], force=True),
+            robust=True,
+        )
+    return count
