@@ -62,6 +62,14 @@ def pending_work() -> dict[str, int | None]:
     return counts
 
 
+def _heartbeat_age() -> float | None:
+    try:
+        return worker_heartbeat_age_seconds()
+    except Exception:  # the cache (Redis) being down must not turn the report into a 500
+        logger.warning("health.heartbeat_unavailable", exc_info=True)
+        return None
+
+
 def _status(checks: dict) -> tuple[str, int]:
     failed = [name for name, result in checks.items() if not result["ok"]]
     return ("ok", 200) if not failed else ("unavailable: " + ", ".join(failed), 503)
@@ -88,6 +96,6 @@ def detail(request):
         "version": settings.APP_VERSION,
         "checks": checks,
         "pending_work": pending_work() if checks["database"]["ok"] else {},
-        "worker_last_seen_seconds_ago": worker_heartbeat_age_seconds(),
+        "worker_last_seen_seconds_ago": _heartbeat_age(),
     }
     return JsonResponse(body, status=code)
