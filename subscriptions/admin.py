@@ -5,6 +5,7 @@ from django.utils.html import format_html
 
 from subscriptions import services
 from subscriptions.models import Delivery, DeliveryAttempt, Subscription
+from webhooks.admin import EventTypeFilter
 
 
 @admin.register(Subscription)
@@ -84,14 +85,32 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "last_status_code", "next_attempt_at", "created_at",
     ]  # fmt: skip
     list_select_related = ["event", "subscription"]
-    list_filter = ["status", "event__event_type", "created_at"]
-    search_fields = ["=event__public_id", "subscription__url"]
+    # No date_hierarchy and no DISTINCT-based filters: on a million rows each costs a scan.
+    list_filter = ["status", EventTypeFilter, "created_at"]
+    search_fields = ["=event__public_id", "=subscription__url"]
+    search_help_text = "An event id (evt_…) or a subscription's exact URL."
     raw_id_fields = ["event", "subscription"]
-    date_hierarchy = "created_at"
     inlines = [AttemptInline]
     actions = ["retry_now", "cancel"]
     # The changelist of a million rows must not count them all for the paginator.
     show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        # One indexed lookup instead of an OR across a join, which scans the table.
+        term = search_term.strip()
+        if term.startswith("evt_"):
+            return queryset.filter(event__public_id=term), False
+        if term:
+            return queryset.filter(subscription__url=term), False
+        return queryset, False
+
+    def get_queryset(self, request):
+        # Listing deliveries must not decrypt a secret per row.
+        return (
+            super()
+            .get_queryset(request)
+            .defer("subscription__secret", "subscription__previous_secret")
+        )
 
     @admin.display(description="event", ordering="event__public_id")
     def event_link(self, delivery):

@@ -87,3 +87,16 @@ def test_lists_and_details_render(admin_client, user, subscription):
         b"&lt;b&gt;x&lt;/b&gt;"
         in admin_client.get(f"/admin/webhooks/event/{event.pk}/change/").content
     )
+
+
+def test_deliveries_are_found_by_event_id_and_filtered_by_catalog_type(
+    admin_client, user, subscription
+):
+    wanted = event_publish(owner=user, event_type="task.created", data={}).event
+    event_publish(owner=user, event_type="task.updated", data={})
+
+    by_id = admin_client.get(f"/admin/subscriptions/delivery/?q={wanted.public_id}")
+    by_type = admin_client.get("/admin/subscriptions/delivery/?event_type=task.updated")
+
+    assert by_id.context["cl"].result_count == 1
+    assert [d.event.event_type for d in by_type.context["cl"].result_list] == ["task.updated"]
