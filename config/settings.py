@@ -143,7 +143,6 @@ STORAGES = {
 # Serve straight from the app folders too, so `make run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "admin:login"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6's default, adopted now
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

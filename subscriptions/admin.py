@@ -1,6 +1,7 @@
 """The outbound part of the staff dashboard. Logs are read-only; actions call services."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 
 from subscriptions import services
@@ -25,6 +26,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
         "deleted_at", "created_at", "updated_at",
     ]  # fmt: skip
     actions = ["send_test", "rotate_secret", "enable", "disable"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default
 
     @admin.action(description="Send a test event now")
     def send_test(self, request, queryset):
