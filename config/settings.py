@@ -253,6 +253,12 @@ EVENT_TYPE_CATALOGS = ["webhooks.catalog.BUILTIN_EVENT_TYPES"]
 # Called inside event_publish's transaction with the new Event; each returns how many deliveries
 # it created. This is how an event reaches subscriptions without webhooks importing them.
 EVENT_PUBLISH_HOOKS = ["subscriptions.services.deliveries_create_for_event"]
+# Optional NATS JetStream bus: every event also goes to subject events.<event_type>.
+EVENT_BUS_URL = env.str("EVENT_BUS_URL", default="")
+EVENT_BUS_STREAM = env.str("EVENT_BUS_STREAM", default="EVENTS")
+EVENT_BUS_SUBJECT_PREFIX = env.str("EVENT_BUS_SUBJECT_PREFIX", default="events")
+if EVENT_BUS_URL:
+    EVENT_PUBLISH_HOOKS.append("webhooks.bus.event_bus_enqueue")
 HEALTH_PENDING_WORK = {
     "deliveries_due": "subscriptions.selectors.deliveries_due_count",
     "deliveries_scheduled": "subscriptions.selectors.deliveries_scheduled_count",

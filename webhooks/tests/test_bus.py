@@ -1,0 +1,87 @@
+"""The event bus against the real NATS JetStream server on 127.0.0.1:4222."""
+
+import asyncio
+import json
+import secrets
+
+import nats
+import pytest
+
+from webhooks.bus import event_bus_enqueue, event_bus_publish
+from webhooks.services import event_publish
+from webhooks.tasks import event_bus_publish_task
+
+pytestmark = pytest.mark.django_db
+
+NATS_URL = "nats://127.0.0.1:4222"
+
+
+@pytest.fixture
+def bus(settings):
+    """A stream and subject prefix of this test's own, deleted afterwards."""
+    name = f"test{secrets.token_hex(4)}"
+    settings.EVENT_BUS_URL = NATS_URL
+    settings.EVENT_BUS_STREAM = name.upper()
+    settings.EVENT_BUS_SUBJECT_PREFIX = name
+    yield settings
+    asyncio.run(_delete_stream(name.upper()))
+
+
+async def _delete_stream(stream: str) -> None:
+    client = await nats.connect(NATS_URL)
+    try:
+        await client.jetstream().delete_stream(stream)
+    finally:
+        await client.close()
+
+
+def read_stream(prefix: str, stream: str) -> list:
+    async def read():
+        client = await nats.connect(NATS_URL)
+        try:
+            consumer = await client.jetstream().pull_subscribe(f"{prefix}.>", stream=stream)
+            try:
+                return await consumer.fetch(batch=10, timeout=1)
+            except nats.errors.TimeoutError:
+                return []
+        finally:
+            await client.close()
+
+    return asyncio.run(read())
+
+
+def test_an_event_is_published_once_even_when_published_twice(bus, user):
+    event = event_publish(owner=user, event_type="task.completed", data={"task_id": "t1"}).event
+
+    assert event_bus_publish(event=event) is True
+    assert event_bus_publish(event=event) is False  # JetStream's own dedupe on Nats-Msg-Id
+
+    [message] = read_stream(bus.EVENT_BUS_SUBJECT_PREFIX, bus.EVENT_BUS_STREAM)
+    assert message.subject == f"{bus.EVENT_BUS_SUBJECT_PREFIX}.task.completed"
+    assert message.headers["Nats-Msg-Id"] == event.public_id
+    body = json.loads(message.data)
+    assert (body["id"], body["data"]) == (event.public_id, {"task_id": "t1"})
+
+
+def test_publishing_an_event_queues_the_bus_task_after_commit(
+    bus, user, django_capture_on_commit_callbacks
+):
+    bus.EVENT_PUBLISH_HOOKS = [*bus.EVENT_PUBLISH_HOOKS, "webhooks.bus.event_bus_enqueue"]
+    with django_capture_on_commit_callbacks() as callbacks:
+        event = event_publish(owner=user, event_type="task.created", data={}).event
+    assert len(callbacks) == 1
+
+    event_bus_publish_task(event.pk)  # what the queued task runs
+
+    [message] = read_stream(bus.EVENT_BUS_SUBJECT_PREFIX, bus.EVENT_BUS_STREAM)
+    assert message.headers["Nats-Msg-Id"] == event.public_id
+
+
+def test_a_nats_outage_fails_the_task_for_a_retry_but_never_the_publish(settings, user):
+    settings.EVENT_BUS_URL = "nats://127.0.0.1:9"
+    result = event_publish(owner=user, event_type="task.created", data={})
+    assert result.created
+    assert event_bus_enqueue(event=result.event) == 0
+
+    with pytest.raises(Exception):  # noqa: B017, PT011  (the task's autoretry catches any error)
+        event_bus_publish(event=result.event)
