@@ -30,6 +30,12 @@ class NewestFirstCursor(CursorPagination):
     max_page_size = 500
 
 
+def _paginated(request, queryset, serializer_class) -> Response:
+    paginator = NewestFirstCursor()
+    page = paginator.paginate_queryset(queryset, request)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
 def _parse_since(request):
     raw = request.query_params.get("since")
     if raw is None:
@@ -50,10 +56,8 @@ class EventTypeListView(APIView):
 class SubscriptionListView(APIView):
     @extend_schema(responses=serializers.SubscriptionSerializer(many=True))
     def get(self, request):
-        paginator = NewestFirstCursor()
-        page = paginator.paginate_queryset(selectors.subscriptions_for(request.user), request)
-        return paginator.get_paginated_response(
-            serializers.SubscriptionSerializer(page, many=True).data
+        return _paginated(
+            request, selectors.subscriptions_for(request.user), serializers.SubscriptionSerializer
         )
 
     @extend_schema(
@@ -153,11 +157,7 @@ class DeliveryListView(SubscriptionView):
             deliveries = deliveries.filter(event__event_type=event_type)
         if since := _parse_since(request):
             deliveries = deliveries.filter(created_at__gte=since)
-        paginator = NewestFirstCursor()
-        page = paginator.paginate_queryset(deliveries, request)
-        return paginator.get_paginated_response(
-            serializers.DeliverySerializer(page, many=True).data
-        )
+        return _paginated(request, deliveries, serializers.DeliverySerializer)
 
 
 class DeliveryView(SubscriptionView):
@@ -190,9 +190,7 @@ class EventListView(APIView):
             events = events.filter(event_type=event_type)
         if since := _parse_since(request):
             events = events.filter(created_at__gte=since)
-        paginator = NewestFirstCursor()
-        page = paginator.paginate_queryset(events, request)
-        return paginator.get_paginated_response(serializers.EventSerializer(page, many=True).data)
+        return _paginated(request, events, serializers.EventSerializer)
 
     @extend_schema(
         request=serializers.EventPublishSerializer,
