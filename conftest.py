@@ -95,17 +95,31 @@ def start_web_server(
         log_path,
     )
     base_url = f"http://127.0.0.1:{port}"
-
-    def answers():
-        if handle.process.poll() is not None:
-            pytest.fail(f"server exited early:\n{handle.log()}")
-        try:
-            return requests.get(f"{base_url}/health/live", timeout=1).ok
-        except requests.ConnectionError:
-            return False
-
-    wait_until(answers, timeout=30)
+    wait_until(lambda: _answers(handle, base_url), timeout=30)
     return handle, base_url
+
+
+def start_asgi_server(env: dict[str, str], log_path: Path) -> tuple[ProcessHandle, str]:
+    """uvicorn serving the ASGI app (the Procfile's `stream` process) on a free port."""
+    port = free_port()
+    handle = start_process(
+        [str(BIN_DIR / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
+         "--port", str(port), "--no-access-log"],
+        env,
+        log_path,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _answers(handle, base_url), timeout=30)
+    return handle, base_url
+
+
+def _answers(handle: ProcessHandle, base_url: str) -> bool:
+    if handle.process.poll() is not None:
+        pytest.fail(f"server exited early:\n{handle.log()}")
+    try:
+        return requests.get(f"{base_url}/health/live", timeout=1).ok
+    except requests.ConnectionError:
+        return False
 
 
 def start_celery_worker(env: dict[str, str], log_path: Path) -> ProcessHandle:

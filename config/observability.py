@@ -13,6 +13,7 @@ import time
 import uuid
 from contextvars import ContextVar
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
@@ -63,21 +64,46 @@ def accept_request_id(candidate: str | None) -> str:
 
 
 class RequestObservabilityMiddleware:
-    """Binds the request id and records one counter and one latency sample per request."""
+    """Binds the request id and records one counter, one latency sample and one access line.
+
+    Async-capable, so the ASGI process (live streams) serves its async views without a thread.
+    """
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
     def __call__(self, request):
-        request_id = accept_request_id(request.headers.get(REQUEST_ID_HEADER))
-        request.request_id = request_id
-        token = _request_id.set(request_id)
-        started = time.perf_counter()
+        if self.is_async:
+            return self._acall(request)
+        started, token = self._begin(request)
         try:
             response = self.get_response(request)
         finally:
             _request_id.reset(token)
-        response[REQUEST_ID_HEADER] = request_id
+        return self._finish(request, response, started)
+
+    async def _acall(self, request):
+        started, token = self._begin(request)
+        try:
+            response = await self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        return self._finish(request, response, started)
+
+    @staticmethod
+    def _begin(request):
+        request.request_id = accept_request_id(request.headers.get(REQUEST_ID_HEADER))
+        return time.perf_counter(), _request_id.set(request.request_id)
+
+    @staticmethod
+    def _finish(request, response, started: float):
+        response[REQUEST_ID_HEADER] = request.request_id
         match = request.resolver_match
         view = match.view_name if match else "<unresolved>"
         HTTP_REQUESTS.labels(view, request.method, response.status_code).inc()
@@ -86,7 +112,7 @@ class RequestObservabilityMiddleware:
         access_logger.info(
             "http.request",
             extra={
-                "request_id": request_id,
+                "request_id": request.request_id,
                 "method": request.method,
                 "path": request.path,
                 "view": view,

@@ -264,6 +264,11 @@ HEALTH_PENDING_WORK = {
     "deliveries_scheduled": "subscriptions.selectors.deliveries_scheduled_count",
 }
 
+# --- Live stream (SSE, served by the ASGI process) -------------------------------------------
+STREAM_POLL_SECONDS = env.float("STREAM_POLL_SECONDS", default=0.5)
+STREAM_HEARTBEAT_SECONDS = env.float("STREAM_HEARTBEAT_SECONDS", default=15)
+STREAM_REPLAY_LIMIT = env.int("STREAM_REPLAY_LIMIT", default=1000)
+
 # --- Outbound delivery ------------------------------------------------------------------------
 # Private, loopback and reserved endpoint addresses: allowed only in development and tests.
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=DEBUG)

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import errors, health
 from config.observability import metrics_text
+from webhooks import stream
 
 
 @require_GET
@@ -25,6 +26,10 @@ urlpatterns = [
     *health_routes("health", ""),
     *health_routes("api/v1/health", "v1-"),
     path("metrics", metrics, name="metrics"),
+    # Streams first: /api/events/<id> would otherwise take "stream" for an event id.
+    path("api/events/stream", stream.event_stream, name="event-stream"),
+    path("api/webhooks/events/stream", stream.event_stream, name="webhook-event-stream"),
+    path("api/webhooks/events/stream/stats", stream.event_stream_stats, name="event-stream-stats"),
     path("api/", include("webhooks.api.urls")),
     path("api/", include("subscriptions.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,201 @@
+"""Live stream (Server-Sent Events) of a user's events.
+
+Served by the ASGI process (uvicorn), so a thousand open streams cost coroutines, not the web
+workers that receive webhooks. The database stays the source of truth: one feed per process
+polls it for new events of the users who have a stream open and fans them out, so an event
+created by any process (web, worker, another machine) reaches every stream within a poll
+interval, and a reconnect with `Last-Event-ID` replays what was missed from the same table.
+"""
+
+import asyncio
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import JsonResponse, StreamingHttpResponse
+from django.utils import timezone
+
+from config.errors import error_body
+from webhooks import catalog
+from webhooks.models import Event
+from webhooks.services import api_token_authenticate
+
+logger = logging.getLogger(__name__)
+
+# Events are stamped before their transaction commits; anything committed within this window
+# after its timestamp is still picked up, in whatever order the commits land.
+_COMMIT_LAG = timedelta(seconds=5)
+_STREAM_FIELDS = ("pk", "public_id", "owner_id", "event_type", "source", "data", "created_at")
+
+
+def _summary(data) -> str:
+    if not isinstance(data, dict):
+        return ""
+    return ", ".join(f"{key}={value}" for key, value in list(data.items())[:3])[:200]
+
+
+def sse_message(event: Event) -> bytes:
+    data = {
+        "id": event.public_id,
+        "event_type": event.event_type,
+        "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
+        "source": event.source,
+        "summary": _summary(event.data),
+    }
+    return (
+        f"id: {event.public_id}\nevent: {event.event_type}\n"
+        f"data: {json.dumps(data, separators=(',', ':'))}\n\n"
+    ).encode()
+
+
+@dataclass
+class StreamFilter:
+    type_patterns: list[str] = field(default_factory=list)
+    source: str | None = None
+
+    def accepts(self, event: Event) -> bool:
+        if self.source and event.source != self.source:
+            return False
+        return not self.type_patterns or catalog.matches_any(self.type_patterns, event.event_type)
+
+
+class EventFeed:
+    """This process's one poller, shared by every open stream."""
+
+    def __init__(self):
+        self.queues: dict[int, set[asyncio.Queue]] = defaultdict(set)
+        self._task: asyncio.Task | None = None
+        self._seen: dict[int, object] = {}
+
+    def subscribe(self, owner_id: int) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue(maxsize=1000)
+        self.queues[owner_id].add(queue)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._poll())
+        return queue
+
+    def unsubscribe(self, owner_id: int, queue: asyncio.Queue) -> None:
+        self.queues[owner_id].discard(queue)
+        if not self.queues[owner_id]:
+            del self.queues[owner_id]
+
+    def stats(self) -> dict:
+        return {
+            "connections": sum(len(queues) for queues in self.queues.values()),
+            "users": len(self.queues),
+        }
+
+    async def _poll(self) -> None:
+        while self.queues:
+            try:
+                await self._poll_once(timezone.now() - _COMMIT_LAG)
+            except Exception:  # a database blip must not end every stream of this process
+                logger.exception("stream.poll_failed")
+            await asyncio.sleep(settings.STREAM_POLL_SECONDS)
+
+    async def _poll_once(self, window_start) -> None:
+        events = (
+            Event.objects.filter(owner_id__in=list(self.queues), created_at__gte=window_start)
+            .only(*_STREAM_FIELDS)
+            .order_by("pk")
+        )
+        async for event in events:
+            if event.pk in self._seen:
+                continue
+            self._seen[event.pk] = event.created_at
+            for queue in self.queues.get(event.owner_id, ()):
+                if not queue.full():  # a stalled client loses live events, not the server
+                    queue.put_nowait(event)
+        self._seen = {pk: at for pk, at in self._seen.items() if at >= window_start}
+
+
+feed = EventFeed()
+
+
+async def _authenticated_user(request):
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        token = await asyncio.to_thread(
+            api_token_authenticate, raw_token=header.split(" ", 1)[1].strip()
+        )
+        return token.user if token else None
+    user = await request.auser()
+    return user if user.is_authenticated else None
+
+
+async def _stream(owner_id: int, last_event_id: str | None, stream_filter: StreamFilter):
+    """Replay after `last_event_id` if given, then live events, with heartbeats between.
+
+    A live event is new to this client when it comes after the last one replayed, or, with
+    nothing to replay, when it was created after the client connected.
+    """
+    connected_at = timezone.now()
+    queue = feed.subscribe(owner_id)
+    floor_pk = None
+    try:
+        yield b": connected\n\n"
+        if last_event_id:
+            last = (
+                await Event.objects.filter(owner_id=owner_id, public_id=last_event_id)
+                .only("pk")
+                .afirst()
+            )
+            floor_pk = last.pk if last else None
+        if floor_pk is not None:
+            missed = Event.objects.filter(owner_id=owner_id, pk__gt=floor_pk).only(*_STREAM_FIELDS)
+            async for event in missed.order_by("pk")[: settings.STREAM_REPLAY_LIMIT]:
+                floor_pk = event.pk
+                if stream_filter.accepts(event):
+                    yield sse_message(event)
+        while True:
+            try:
+                event = await asyncio.wait_for(
+                    queue.get(), timeout=settings.STREAM_HEARTBEAT_SECONDS
+                )
+            except TimeoutError:
+                yield b": heartbeat\n\n"
+                continue
+            is_new = (
+                event.pk > floor_pk if floor_pk is not None else event.created_at >= connected_at
+            )
+            if is_new and stream_filter.accepts(event):
+                yield sse_message(event)
+    finally:
+        feed.unsubscribe(owner_id, queue)
+
+
+async def event_stream(request):
+    """`GET /api/events/stream`: the caller's events as they are created (SSE)."""
+    if request.method != "GET":
+        return JsonResponse(error_body("Method not allowed.", "method_not_allowed"), status=405)
+    user = await _authenticated_user(request)
+    if user is None:
+        response = JsonResponse(
+            error_body("Authentication credentials were not provided.", "not_authenticated"),
+            status=401,
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
+    types = request.GET.get("types", "")
+    stream_filter = StreamFilter(
+        type_patterns=[pattern.strip() for pattern in types.split(",") if pattern.strip()],
+        source=request.GET.get("source") or None,
+    )
+    last_event_id = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
+    response = StreamingHttpResponse(
+        _stream(user.pk, last_event_id, stream_filter), content_type="text/event-stream"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # tell nginx not to buffer the stream
+    return response
+
+
+async def event_stream_stats(request):
+    """`GET /api/webhooks/events/stream/stats` (staff): open streams of this process."""
+    user = await _authenticated_user(request)
+    if user is None or not user.is_staff:
+        return JsonResponse(error_body("Staff only.", "permission_denied"), status=403)
+    return JsonResponse(feed.stats())
