@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# honcho numbers the Procfile's processes PORT, PORT+100, …: `stream` (uvicorn) is the 4th.
+STREAM_PORT = $(shell echo $$(( $(PORT) + 300 )))
 
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/webhooks
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
@@ -29,7 +31,10 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_staff_user
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --port $(PORT) -f Procfile
+	PATH="$(abspath $(BIN)):$$PATH" \
+	LIVE_STREAM_URL="$${LIVE_STREAM_URL:-http://127.0.0.1:$(STREAM_PORT)/api/events/stream}" \
+	STREAM_ALLOWED_ORIGINS="$${STREAM_ALLOWED_ORIGINS:-http://127.0.0.1:$(PORT),http://localhost:$(PORT)}" \
+	$(BIN)/honcho start --port $(PORT) -f Procfile
 
 lint: install-dev
 	$(BIN)/ruff check .

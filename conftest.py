@@ -4,7 +4,9 @@ Process fixtures run the same commands as the Procfile, against the test databas
 pytest-django created, so what they prove is what production runs.
 """
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -67,19 +69,25 @@ class ProcessHandle:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
+        """Stop the process and everything it started (a worker's pool, a server's workers)."""
         if self.process.poll() is None:
-            self.process.terminate()
-            try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 def start_process(args: list[str], env: dict[str, str], log_path: Path) -> ProcessHandle:
     log_file = open(log_path, "wb")  # noqa: SIM115  (owned by the child until it stops)
     process = subprocess.Popen(
-        args, cwd=BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        args,
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, so stop() reaches its children
     )
     return ProcessHandle(process=process, log_path=log_path)
 
@@ -99,9 +107,11 @@ def start_web_server(
     return handle, base_url
 
 
-def start_asgi_server(env: dict[str, str], log_path: Path) -> tuple[ProcessHandle, str]:
-    """uvicorn serving the ASGI app (the Procfile's `stream` process) on a free port."""
-    port = free_port()
+def start_asgi_server(
+    env: dict[str, str], log_path: Path, port: int | None = None
+) -> tuple[ProcessHandle, str]:
+    """uvicorn serving the ASGI app (the Procfile's `stream` process), on a free port by default."""
+    port = port or free_port()
     handle = start_process(
         [str(BIN_DIR / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
          "--port", str(port), "--no-access-log"],
@@ -153,6 +163,29 @@ def _clean_test_broker():
     """Drop messages a previous run left in the test broker, so no stale task runs here."""
     if settings.CELERY_BROKER_URL.startswith("redis://"):
         redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _children_disconnected(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, wait for child processes' sessions to close."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+
+        def others() -> int:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                    "pg_backend_pid()",
+                    [name],
+                )
+                return cursor.fetchone()[0]
+
+        deadline = time.monotonic() + 15
+        while others() and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 
 @pytest.fixture

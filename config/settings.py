@@ -43,7 +43,7 @@ SECURE_PROXY_SSL_HEADER = (
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.PlatformAdminConfig",  # django.contrib.admin, opening on the dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -142,7 +142,7 @@ STORAGES = {
 }
 # Serve straight from the app folders too, so `make run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -268,6 +268,10 @@ HEALTH_PENDING_WORK = {
 STREAM_POLL_SECONDS = env.float("STREAM_POLL_SECONDS", default=0.5)
 STREAM_HEARTBEAT_SECONDS = env.float("STREAM_HEARTBEAT_SECONDS", default=15)
 STREAM_REPLAY_LIMIT = env.int("STREAM_REPLAY_LIMIT", default=1000)
+# Where the live page opens its stream: same origin behind a proxy that routes streams to the
+# ASGI process; under `make run` the ASGI process's own port, allowed by CORS below.
+LIVE_STREAM_URL = env.str("LIVE_STREAM_URL", default="/api/events/stream")
+STREAM_ALLOWED_ORIGINS = env.list("STREAM_ALLOWED_ORIGINS", default=[])
 
 # --- Outbound delivery ------------------------------------------------------------------------
 # Private, loopback and reserved endpoint addresses: allowed only in development and tests.

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from subscriptions.models import Delivery, DeliveryAttempt, Subscription
@@ -55,25 +56,33 @@ class DeliveryStats:
     total: int
     succeeded: int
     failed: int
+    pending: int
     pending_retries: int
     success_rate: float | None
     latency_p50_ms: int | None
     latency_p95_ms: int | None
 
 
-def subscription_stats(*, subscription: Subscription, window: timedelta) -> DeliveryStats:
+def delivery_stats(*, window: timedelta, subscription: Subscription | None = None) -> DeliveryStats:
+    """Deliveries created in the window, by outcome, and attempt latency percentiles.
+
+    One subscription's figures for the stats API, or every subscription's for the dashboard.
+    """
     since = timezone.now() - window
-    counts = Delivery.objects.filter(subscription=subscription, created_at__gte=since).aggregate(
+    deliveries = Delivery.objects.filter(created_at__gte=since)
+    attempts = DeliveryAttempt.objects.filter(started_at__gte=since)
+    if subscription is not None:
+        deliveries = deliveries.filter(subscription=subscription)
+        attempts = attempts.filter(delivery__subscription=subscription)
+    counts = deliveries.aggregate(
         total=Count("pk"),
         succeeded=Count("pk", filter=Q(status=Status.SUCCEEDED)),
         failed=Count("pk", filter=Q(status=Status.FAILED)),
+        pending=Count("pk", filter=Q(status__in=[Status.PENDING, Status.DELIVERING])),
         pending_retries=Count("pk", filter=Q(status=Status.PENDING, attempt_count__gt=0)),
     )
     finished = counts["succeeded"] + counts["failed"]
-    p50, p95 = _percentiles(
-        DeliveryAttempt.objects.filter(delivery__subscription=subscription, started_at__gte=since),
-        (0.5, 0.95),
-    )
+    p50, p95 = _percentiles(attempts, (0.5, 0.95))
     return DeliveryStats(
         since=since,
         success_rate=round(counts["succeeded"] / finished, 4) if finished else None,
@@ -81,3 +90,36 @@ def subscription_stats(*, subscription: Subscription, window: timedelta) -> Deli
         latency_p95_ms=p95,
         **counts,
     )
+
+
+@dataclass(frozen=True)
+class FailingSubscription:
+    subscription_id: int
+    url: str
+    failures: int
+
+
+def subscriptions_top_failing(*, window: timedelta, limit: int = 10) -> list[FailingSubscription]:
+    since = timezone.now() - window
+    rows = (
+        Delivery.objects.filter(status=Status.FAILED, created_at__gte=since)
+        .values("subscription_id", "subscription__url")
+        .annotate(failures=Count("pk"))
+        .order_by("-failures")[:limit]
+    )
+    return [
+        FailingSubscription(row["subscription_id"], row["subscription__url"], row["failures"])
+        for row in rows
+    ]
+
+
+def deliveries_per_hour(*, window: timedelta) -> dict[datetime, int]:
+    since = timezone.now() - window
+    rows = (
+        Delivery.objects.filter(created_at__gte=since)
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return {row["hour"]: row["count"] for row in rows}

@@ -7,10 +7,6 @@ from webhooks import catalog
 from webhooks.models import ApiToken, Event
 from webhooks.services import api_token_create
 
-admin.site.site_header = "Webhook Platform"
-admin.site.site_title = "Webhook Platform"
-admin.site.index_title = "Dashboard"
-
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):

@@ -37,7 +37,7 @@ def _summary(data) -> str:
     return ", ".join(f"{key}={value}" for key, value in list(data.items())[:3])[:200]
 
 
-def sse_message(event: Event) -> bytes:
+def sse_message(event: Event, *, named: bool = True) -> bytes:
     data = {
         "id": event.public_id,
         "event_type": event.event_type,
@@ -45,9 +45,9 @@ def sse_message(event: Event) -> bytes:
         "source": event.source,
         "summary": _summary(event.data),
     }
+    name = f"event: {event.event_type}\n" if named else ""
     return (
-        f"id: {event.public_id}\nevent: {event.event_type}\n"
-        f"data: {json.dumps(data, separators=(',', ':'))}\n\n"
+        f"id: {event.public_id}\n{name}data: {json.dumps(data, separators=(',', ':'))}\n\n"
     ).encode()
 
 
@@ -55,6 +55,9 @@ def sse_message(event: Event) -> bytes:
 class StreamFilter:
     type_patterns: list[str] = field(default_factory=list)
     source: str | None = None
+    # `event: <type>` lines; a browser page asks for plain messages so that one onmessage
+    # handler sees every type.
+    named_events: bool = True
 
     def accepts(self, event: Event) -> bool:
         if self.source and event.source != self.source:
@@ -149,7 +152,7 @@ async def _stream(owner_id: int, last_event_id: str | None, stream_filter: Strea
             async for event in missed.order_by("pk")[: settings.STREAM_REPLAY_LIMIT]:
                 floor_pk = event.pk
                 if stream_filter.accepts(event):
-                    yield sse_message(event)
+                    yield sse_message(event, named=stream_filter.named_events)
         while True:
             try:
                 event = await asyncio.wait_for(
@@ -162,15 +165,31 @@ async def _stream(owner_id: int, last_event_id: str | None, stream_filter: Strea
                 event.pk > floor_pk if floor_pk is not None else event.created_at >= connected_at
             )
             if is_new and stream_filter.accepts(event):
-                yield sse_message(event)
+                yield sse_message(event, named=stream_filter.named_events)
     finally:
         feed.unsubscribe(owner_id, queue)
+
+
+def _allow_origin(request, response):
+    """CORS for pages served from another origin (e.g. gunicorn's port under `make run`)."""
+    origin = request.headers.get("Origin")
+    if origin and origin in settings.STREAM_ALLOWED_ORIGINS:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Credentials"] = "true"
+        response["Vary"] = "Origin"
+    return response
 
 
 async def event_stream(request):
     """`GET /api/events/stream`: the caller's events as they are created (SSE)."""
     if request.method != "GET":
         return JsonResponse(error_body("Method not allowed.", "method_not_allowed"), status=405)
+    if "wsgi.version" in request.META:
+        # Under WSGI a stream would hold a web worker for as long as it is open.
+        return _allow_origin(request, JsonResponse(
+            error_body("Live streams are served by the ASGI process.", "stream_unavailable"),
+            status=503,
+        ))  # fmt: skip
     user = await _authenticated_user(request)
     if user is None:
         response = JsonResponse(
@@ -178,11 +197,12 @@ async def event_stream(request):
             status=401,
         )
         response["WWW-Authenticate"] = 'Bearer realm="api"'
-        return response
+        return _allow_origin(request, response)
     types = request.GET.get("types", "")
     stream_filter = StreamFilter(
         type_patterns=[pattern.strip() for pattern in types.split(",") if pattern.strip()],
         source=request.GET.get("source") or None,
+        named_events=request.GET.get("event_names") != "0",
     )
     last_event_id = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id")
     response = StreamingHttpResponse(
@@ -190,7 +210,7 @@ async def event_stream(request):
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # tell nginx not to buffer the stream
-    return response
+    return _allow_origin(request, response)
 
 
 async def event_stream_stats(request):

@@ -107,6 +107,7 @@ class StatsSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     succeeded = serializers.IntegerField()
     failed = serializers.IntegerField()
+    pending = serializers.IntegerField()
     pending_retries = serializers.IntegerField()
     success_rate = serializers.FloatField(allow_null=True)
     latency_p50_ms = serializers.IntegerField(allow_null=True)

@@ -132,7 +132,7 @@ class SubscriptionRecoverView(SubscriptionView):
 class SubscriptionStatsView(SubscriptionView):
     @extend_schema(responses=serializers.StatsSerializer)
     def get(self, request, pk: int):
-        stats = selectors.subscription_stats(
+        stats = selectors.delivery_stats(
             subscription=self.subscription(request, pk), window=STATS_WINDOW
         )
         return Response(serializers.StatsSerializer(stats).data)

@@ -43,8 +43,7 @@ def test_a_delivery_of_a_killed_worker_is_picked_up_by_the_sweep(
     wait_until(lambda: receiver.requests, timeout=20)
 
     # kill -9 the whole worker (parent and pool children) in the middle of the send
-    for pid in [worker.process.pid, *child_pids(worker.process.pid)]:
-        os.kill(pid, signal.SIGKILL)
+    os.killpg(worker.process.pid, signal.SIGKILL)
     worker.process.wait()
     assert statuses() == [Status.DELIVERING]
 
@@ -77,16 +76,3 @@ def test_a_purged_queue_delays_but_never_drops_a_delivery(user, subscription, re
     finally:
         worker.stop()
     assert len(receiver.requests) == 1
-
-
-def child_pids(pid: int) -> list[int]:
-    children = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        children.append(int(entry))
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-    return children

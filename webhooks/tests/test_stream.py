@@ -177,3 +177,43 @@ def test_stream_stats_count_open_connections_for_staff(
 
     assert stats.json() == {"connections": 2, "users": 1}
     assert refused.status_code == 403
+
+
+def test_under_wsgi_the_stream_answers_503_instead_of_holding_a_worker(live_app, user):
+    _, token = api_token_create(user=user, name="stream")
+    response = requests.get(
+        f"{live_app}/api/events/stream", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    )
+    assert response.status_code == 503
+    assert response.json()["code"] == "stream_unavailable"
+
+
+def test_pages_of_an_allowed_origin_may_open_the_stream(tmp_path, user):
+    handle, base_url = start_asgi_server(
+        child_env(
+            DATABASE_URL=database_url_for_children(),
+            STREAM_ALLOWED_ORIGINS="http://127.0.0.1:8000",
+        ),
+        tmp_path / "asgi.log",
+    )
+    _, token = api_token_create(user=user, name="stream")
+    try:
+        allowed = requests.get(
+            f"{base_url}/api/events/stream",
+            headers={"Authorization": f"Bearer {token}", "Origin": "http://127.0.0.1:8000"},
+            stream=True,
+            timeout=5,
+        )
+        other = requests.get(
+            f"{base_url}/api/events/stream",
+            headers={"Authorization": f"Bearer {token}", "Origin": "http://evil.example"},
+            stream=True,
+            timeout=5,
+        )
+        allowed.close()
+        other.close()
+    finally:
+        handle.stop()
+    assert allowed.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8000"
+    assert allowed.headers["Access-Control-Allow-Credentials"] == "true"
+    assert "Access-Control-Allow-Origin" not in other.headers

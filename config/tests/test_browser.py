@@ -1,0 +1,110 @@
+"""What a person sees, in a real browser (Debian's chromium driven by Playwright).
+
+The app is served by uvicorn, as the ASGI process serves pages and streams behind one origin.
+Screenshots land in test-results/.
+"""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import BASE_DIR, child_env, database_url_for_children, start_asgi_server
+from webhooks.services import event_publish
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = BASE_DIR / "test-results"
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture
+def app_env():
+    return child_env(
+        DATABASE_URL=database_url_for_children(), STREAM_POLL_SECONDS="0.2", DEBUG="true"
+    )
+
+
+@pytest.fixture
+def app_server(app_env, tmp_path):
+    handle, base_url = start_asgi_server(app_env, tmp_path / "asgi.log")
+    yield handle, base_url
+    handle.stop()
+
+
+@pytest.fixture
+def page(monkeypatch):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still plain synchronous code.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run"],
+        )  # fmt: skip
+        yield browser.new_page()
+        browser.close()
+
+
+def log_in(page, base_url: str, username: str, next_path: str) -> None:
+    login = "/admin/login/" if next_path.startswith("/admin/") else "/accounts/login/"
+    page.goto(f"{base_url}{login}?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("[type=submit]")
+
+
+def test_staff_sees_the_dashboard_with_its_chart(app_server, page, django_user_model, user):
+    _, base_url = app_server
+    django_user_model.objects.create_superuser("staff", "staff@example.com", PASSWORD)
+    event_publish(owner=user, event_type="task.created", data={})
+
+    log_in(page, base_url, "staff", "/admin/")
+
+    expect(page.locator("#dashboard")).to_be_visible()
+    expect(page.locator("#dashboard svg.chart")).to_be_visible()
+    expect(page.locator("#dashboard .figure").first).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "admin-dashboard.png", full_page=True)
+
+
+def test_a_new_event_appears_on_the_live_page_within_2_seconds(app_server, page, django_user_model):
+    _, base_url = app_server
+    viewer = django_user_model.objects.create_user("viewer", password=PASSWORD)
+    log_in(page, base_url, "viewer", "/dashboard/live")
+    expect(page.locator("#connection")).to_have_text("connected", timeout=5000)
+
+    event = event_publish(owner=viewer, event_type="task.completed", data={"task_id": "t9"}).event
+
+    row = page.locator(f'tr[data-event-id="{event.public_id}"]')
+    expect(row).to_be_visible(timeout=2000)
+    expect(row).to_contain_text("task.completed")
+    row.click()
+    expect(page.locator("#detail-json")).to_contain_text('"task_id": "t9"')
+    page.screenshot(path=SCREENSHOTS / "live-page.png", full_page=True)
+
+
+def test_the_connection_indicator_recovers_after_a_server_restart(
+    app_server, app_env, page, django_user_model, tmp_path
+):
+    handle, base_url = app_server
+    viewer = django_user_model.objects.create_user("viewer", password=PASSWORD)
+    log_in(page, base_url, "viewer", "/dashboard/live")
+    indicator = page.locator("#connection")
+    expect(indicator).to_have_text("connected", timeout=5000)
+
+    handle.stop()
+    expect(indicator).to_have_text("reconnecting", timeout=5000)
+    port = int(base_url.rsplit(":", 1)[1])
+    restarted, _ = start_asgi_server(app_env, tmp_path / "asgi-2.log", port=port)
+    try:
+        expect(indicator).to_have_text("connected", timeout=15000)
+        event = event_publish(owner=viewer, event_type="task.created", data={}).event
+        expect(page.locator(f'tr[data-event-id="{event.public_id}"]')).to_be_visible(timeout=3000)
+        page.screenshot(path=SCREENSHOTS / "live-page-reconnected.png")
+    finally:
+        restarted.stop()
