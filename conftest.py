@@ -114,7 +114,7 @@ def start_asgi_server(
     port = port or free_port()
     handle = start_process(
         [str(BIN_DIR / "uvicorn"), "config.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log"],
+         "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "1"],
         env,
         log_path,
     )  # fmt: skip

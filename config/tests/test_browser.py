@@ -7,6 +7,7 @@ Screenshots land in test-results/.
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import expect, sync_playwright
 
 from conftest import BASE_DIR, child_env, database_url_for_children, start_asgi_server
@@ -49,6 +50,9 @@ def page(monkeypatch):
         )  # fmt: skip
         yield browser.new_page()
         browser.close()
+        # ORM calls made while Playwright's loop ran used a connection of that context: close
+        # it here, or it outlives the test and blocks dropping the test database.
+        connections.close_all()
 
 
 def log_in(page, base_url: str, username: str, next_path: str) -> None:
