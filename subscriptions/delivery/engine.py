@@ -340,7 +340,12 @@ def deliveries_sweep() -> SweepResult:
     if released:
         logger.warning("deliveries.stranded_released", extra={"count": released})
     due_subscriptions = list(
-        Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+        Delivery.objects.filter(
+            status=Status.PENDING,
+            next_attempt_at__lte=now,
+            subscription__is_active=True,
+            subscription__deleted_at__isnull=True,
+        )
         .exclude(subscription__paused_until__gt=now)
         .values_list("subscription_id", flat=True)
         .distinct()

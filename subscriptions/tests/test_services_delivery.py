@@ -257,6 +257,20 @@ def test_the_sweep_releases_a_stranded_delivery_which_then_goes_out(user, subscr
     assert the_delivery().status == Status.SUCCEEDED
 
 
+def test_the_sweep_leaves_paused_and_disabled_subscriptions_asleep(user, subscription, receiver):
+    publish(user)
+    Subscription.objects.filter(pk=subscription.pk).update(is_active=False)
+    assert deliveries_sweep().woken == 0
+
+    Subscription.objects.filter(pk=subscription.pk).update(
+        is_active=True, paused_until=timezone.now() + timedelta(minutes=1)
+    )
+    assert deliveries_sweep().woken == 0
+
+    Subscription.objects.filter(pk=subscription.pk).update(paused_until=None)
+    assert deliveries_sweep().woken == 1
+
+
 def test_a_rotated_secret_signs_alongside_the_new_one(user, subscription, receiver):
     old_secret = subscription.secret
     subscription_rotate_secret(subscription=subscription)
