@@ -156,11 +156,16 @@ def is_valid_pattern(pattern: str) -> bool:
     return False
 
 
-def pattern_matches(pattern: str, event_type: str) -> bool:
-    if pattern in (WILDCARD, event_type):
-        return True
-    return pattern.endswith(".*") and event_type.startswith(pattern[:-1])
+def patterns_matching(event_type: str) -> list[str]:
+    """Every subscription pattern that selects `event_type`: `*`, the type itself, and each
+    prefix wildcard (`calendar.*`, `calendar.event.*` for `calendar.event.created`).
+
+    Matching is set intersection with these, so the database can do it too (PostgreSQL's
+    jsonb `?|`), with the same meaning as here.
+    """
+    parts = event_type.split(".")
+    return [WILDCARD, event_type, *(".".join(parts[:i]) + ".*" for i in range(1, len(parts)))]
 
 
 def matches_any(patterns: list[str], event_type: str) -> bool:
-    return any(pattern_matches(pattern, event_type) for pattern in patterns)
+    return not set(patterns).isdisjoint(patterns_matching(event_type))

@@ -15,11 +15,13 @@ cool-down (deliveries stay pending), then a single probe decides whether it clos
 
 import logging
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from subscriptions.delivery import retry, transport, wire
@@ -30,7 +32,7 @@ from webhooks.models import Event
 logger = logging.getLogger(__name__)
 
 Status = Delivery.Status
-_FLUSH_EVERY_ATTEMPTS = 10
+_FLUSH_EVERY_ATTEMPTS = 25
 _FLUSH_EVERY_SECONDS = 1.0
 
 
@@ -96,8 +98,6 @@ class _BatchState:
     failing_since: datetime | None
     paused_until: datetime | None = None
     disabled_reason: str = ""
-    any_success: bool = False
-    any_failure: bool = False
 
 
 def attempt_send(*, delivery: Delivery, subscription: Subscription, secrets: list[str]):
@@ -165,17 +165,36 @@ def record_final_attempt(
 
 
 def _flush(attempts: list[DeliveryAttempt], deliveries: list[Delivery]) -> None:
+    """Write buffered attempts and their deliveries' new state in one short transaction.
+
+    Deliveries that ended the same way share one UPDATE (a batch of successes is a single
+    statement); Django's bulk_update would build a CASE per field and row instead.
+    """
     if not attempts:
         return
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for delivery in deliveries:
+        outcome = (
+            delivery.status,
+            delivery.next_attempt_at,
+            delivery.last_status_code,
+            delivery.last_error,
+        )
+        groups[outcome].append(delivery.pk)
+    now = timezone.now()
     with transaction.atomic():
         DeliveryAttempt.objects.bulk_create(attempts)
-        Delivery.objects.bulk_update(
-            deliveries,
-            [
-                "status", "attempt_count", "next_attempt_at", "claimed_until",
-                "last_status_code", "last_error", "updated_at", "completed_at",
-            ],
-        )  # fmt: skip
+        for (status, next_attempt_at, status_code, error), ids in groups.items():
+            Delivery.objects.filter(pk__in=ids).update(
+                status=status,
+                attempt_count=F("attempt_count") + 1,
+                next_attempt_at=next_attempt_at,
+                claimed_until=None,
+                last_status_code=status_code,
+                last_error=error,
+                completed_at=None if status == Status.PENDING else now,
+                updated_at=now,
+            )
     attempts.clear()
     deliveries.clear()
 
@@ -189,11 +208,9 @@ def _release(deliveries: list[Delivery], until: datetime) -> None:
 
 def _note_result(state: _BatchState, outcome: retry.Outcome, status_code, now: datetime) -> None:
     if outcome == retry.Outcome.SUCCEEDED:
-        state.any_success = True
         state.consecutive_failures = 0
         state.failing_since = None
         return
-    state.any_failure = True
     state.consecutive_failures += 1
     state.failing_since = state.failing_since or now
     if outcome == retry.Outcome.GONE:
@@ -220,11 +237,8 @@ def subscription_deliveries_send(*, subscription_id: int) -> int:
     if _batch_in_flight(subscription, now):
         return 0
     half_open = subscription.consecutive_failures >= settings.DELIVERY_BREAKER_THRESHOLD
-    batch = deliveries_claim(
-        subscription=subscription,
-        limit=1 if half_open else settings.DELIVERY_BATCH_SIZE,
-        now=now,
-    )
+    limit = 1 if half_open else settings.DELIVERY_BATCH_SIZE
+    batch = deliveries_claim(subscription=subscription, limit=limit, now=now)
     if not batch:
         return 0
 
@@ -264,6 +278,7 @@ def subscription_deliveries_send(*, subscription_id: int) -> int:
             break
     _flush(pending_attempts, pending_rows)
     _subscription_update_health(subscription, state)
+    # Wakes that arrived while this batch was in flight returned early: pick up their work.
     if not state.paused_until and not state.disabled_reason:
         _wake_if_more_due(subscription)
     return attempted
@@ -273,7 +288,12 @@ def _subscription_update_health(subscription: Subscription, state: _BatchState) 
     if state.disabled_reason:
         subscription_disable(subscription=subscription, reason=state.disabled_reason)
         return
-    if not (state.any_success or state.any_failure):
+    unchanged = (
+        state.consecutive_failures == subscription.consecutive_failures
+        and state.failing_since == subscription.failing_since
+        and state.paused_until == subscription.paused_until
+    )
+    if unchanged:  # the common case, a healthy endpoint that stayed healthy: no write
         return
     Subscription.objects.filter(pk=subscription.pk).update(
         consecutive_failures=state.consecutive_failures,

@@ -75,7 +75,7 @@ def url_problem(url: str, *, allow_private: bool) -> str | None:
 
 @cache
 def _session(*, allow_private: bool, user_agent: str) -> requests.Session:
-    return HTTPSession(
+    session = HTTPSession(
         Config(
             ip_filter_enable=not allow_private,
             ip_filter_allow_loopback_ips=False,
@@ -84,6 +84,10 @@ def _session(*, allow_private: bool, user_agent: str) -> requests.Session:
             user_agent_override=user_agent,
         )
     )
+    # No proxy or netrc from the environment: a proxy would be the address the IP filter
+    # checks, and reading the environment on every request cost ~0.5 ms per delivery.
+    session.trust_env = False
+    return session
 
 
 def _read_head(response: requests.Response) -> str:

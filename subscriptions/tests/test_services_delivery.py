@@ -81,6 +81,26 @@ def test_only_matching_active_subscriptions_of_the_owner_get_a_delivery(user, ot
     assert list(Delivery.objects.values_list("subscription_id", flat=True)) == [wanted.pk]
 
 
+def test_wildcards_select_subscriptions_in_the_database_as_in_python(user, receiver):
+    from subscriptions.services import subscription_delete
+
+    star = subscription_create(owner=user, url=receiver.url, event_types=["*"])
+    nested = subscription_create(owner=user, url=receiver.url, event_types=["calendar.event.*"])
+    top = subscription_create(owner=user, url=receiver.url, event_types=["calendar.*"])
+    subscription_create(owner=user, url=receiver.url, event_types=["calendar.event.deleted"])
+    deleted = subscription_create(owner=user, url=receiver.url, event_types=["*"])
+    subscription_delete(subscription=deleted)
+
+    result = publish(user, event_type="calendar.event.created", data={"event_id": "c1"})
+
+    assert result.deliveries == 3
+    assert set(Delivery.objects.values_list("subscription_id", flat=True)) == {
+        star.pk,
+        nested.pk,
+        top.pk,
+    }
+
+
 def test_the_attempt_is_recorded_with_redacted_signatures(user, subscription, receiver):
     receiver.script(Reply(status=500, body=b"boom" * 2000, headers={"X-Trace": "abc"}))
     publish(user)
