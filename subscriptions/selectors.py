@@ -5,10 +5,10 @@ from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from subscriptions.models import Delivery, DeliveryAttempt, Subscription
+from webhooks.selectors import count_per_hour
 
 Status = Delivery.Status
 
@@ -114,12 +114,4 @@ def subscriptions_top_failing(*, window: timedelta, limit: int = 10) -> list[Fai
 
 
 def deliveries_per_hour(*, window: timedelta) -> dict[datetime, int]:
-    since = timezone.now() - window
-    rows = (
-        Delivery.objects.filter(created_at__gte=since)
-        .annotate(hour=TruncHour("created_at"))
-        .values("hour")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    return {row["hour"]: row["count"] for row in rows}
+    return count_per_hour(Delivery.objects.all(), field="created_at", window=window)
