@@ -216,6 +216,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscriptions.tasks.deliveries_sweep_task",
         "schedule": env.float("DELIVERY_SWEEP_SECONDS", default=5.0),
     },
+    "inbound-sweep": {"task": "channels_app.tasks.inbound_events_sweep_task", "schedule": 60.0},
     "deliveries-cleanup": {
         "task": "subscriptions.tasks.deliveries_cleanup_task",
         "schedule": crontab(hour=env.int("DELIVERY_CLEANUP_HOUR", default=2), minute=0),
@@ -249,7 +250,7 @@ LOGGING = {
 
 # --- Product settings shared by the apps ------------------------------------------------------
 # Lists of webhooks.catalog.EventType, merged into the catalog subscriptions choose from.
-EVENT_TYPE_CATALOGS = ["webhooks.catalog.BUILTIN_EVENT_TYPES"]
+EVENT_TYPE_CATALOGS = ["webhooks.catalog.BUILTIN_EVENT_TYPES", "channels_app.events.EVENT_TYPES"]
 # Called inside event_publish's transaction with the new Event; each returns how many deliveries
 # it created. This is how an event reaches subscriptions without webhooks importing them.
 EVENT_PUBLISH_HOOKS = ["subscriptions.services.deliveries_create_for_event"]
@@ -260,9 +261,19 @@ EVENT_BUS_SUBJECT_PREFIX = env.str("EVENT_BUS_SUBJECT_PREFIX", default="events")
 if EVENT_BUS_URL:
     EVENT_PUBLISH_HOOKS.append("webhooks.bus.event_bus_enqueue")
 HEALTH_PENDING_WORK = {
+    "inbound_received": "channels_app.selectors.inbound_events_waiting_count",
+    "inbound_failed": "channels_app.selectors.inbound_events_failed_count",
     "deliveries_due": "subscriptions.selectors.deliveries_due_count",
     "deliveries_scheduled": "subscriptions.selectors.deliveries_scheduled_count",
 }
+
+# --- Inbound channels -------------------------------------------------------------------------
+MAX_PAYLOAD_SIZE_MB = env.int("MAX_PAYLOAD_SIZE_MB", default=10)
+INBOUND_RATE_LIMIT_PER_MINUTE = env.int("INBOUND_RATE_LIMIT_PER_MINUTE", default=6000)
+INBOUND_MAX_RETRIES = env.int("INBOUND_MAX_RETRIES", default=5)
+# Single-tenant Qualia credentials: act as one account owned by the first superuser.
+WEBHOOK_USERNAME = env.str("WEBHOOK_USERNAME", default="")
+WEBHOOK_PASSWORD = env.str("WEBHOOK_PASSWORD", default="")
 
 # --- Live stream (SSE, served by the ASGI process) -------------------------------------------
 STREAM_POLL_SECONDS = env.float("STREAM_POLL_SECONDS", default=0.5)

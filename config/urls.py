@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from channels_app.views import qualia_activity
 from config import errors, health
 from config.observability import metrics_text
 from webhooks import stream
@@ -28,6 +29,8 @@ urlpatterns = [
     *health_routes("health", ""),
     *health_routes("api/v1/health", "v1-"),
     path("metrics", metrics, name="metrics"),
+    path("webhook/activity", qualia_activity, name="qualia-activity"),
+    path("api/", include("channels_app.api.urls")),
     # Streams first: /api/events/<id> would otherwise take "stream" for an event id.
     path("api/events/stream", stream.event_stream, name="event-stream"),
     path("api/webhooks/events/stream", stream.event_stream, name="webhook-event-stream"),

@@ -6,14 +6,13 @@ Every lookup goes through the caller's own rows, so another user's ids answer 40
 from datetime import timedelta
 
 from django.shortcuts import get_object_or_404
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import paginated, parse_since
 from subscriptions import selectors, services
 from subscriptions.api import serializers
 from webhooks import catalog
@@ -21,29 +20,6 @@ from webhooks.models import Event
 from webhooks.services import event_publish
 
 STATS_WINDOW = timedelta(hours=24)
-
-
-class NewestFirstCursor(CursorPagination):
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 500
-
-
-def _paginated(request, queryset, serializer_class) -> Response:
-    paginator = NewestFirstCursor()
-    page = paginator.paginate_queryset(queryset, request)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
-
-def _parse_since(request):
-    raw = request.query_params.get("since")
-    if raw is None:
-        return None
-    since = parse_datetime(raw)
-    if since is None:
-        raise ValidationError({"since": ["Use an ISO 8601 date-time."]})
-    return since
 
 
 class EventTypeListView(APIView):
@@ -56,7 +32,7 @@ class EventTypeListView(APIView):
 class SubscriptionListView(APIView):
     @extend_schema(responses=serializers.SubscriptionSerializer(many=True))
     def get(self, request):
-        return _paginated(
+        return paginated(
             request, selectors.subscriptions_for(request.user), serializers.SubscriptionSerializer
         )
 
@@ -155,9 +131,9 @@ class DeliveryListView(SubscriptionView):
             deliveries = deliveries.filter(status=status_filter)
         if event_type := request.query_params.get("event_type"):
             deliveries = deliveries.filter(event__event_type=event_type)
-        if since := _parse_since(request):
+        if since := parse_since(request):
             deliveries = deliveries.filter(created_at__gte=since)
-        return _paginated(request, deliveries, serializers.DeliverySerializer)
+        return paginated(request, deliveries, serializers.DeliverySerializer)
 
 
 class DeliveryView(SubscriptionView):
@@ -188,9 +164,9 @@ class EventListView(APIView):
         events = Event.objects.filter(owner=request.user)
         if event_type := request.query_params.get("event_type"):
             events = events.filter(event_type=event_type)
-        if since := _parse_since(request):
+        if since := parse_since(request):
             events = events.filter(created_at__gte=since)
-        return _paginated(request, events, serializers.EventSerializer)
+        return paginated(request, events, serializers.EventSerializer)
 
     @extend_schema(
         request=serializers.EventPublishSerializer,

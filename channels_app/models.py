@@ -1,0 +1,133 @@
+"""Inbound state: who may post to us, every request we accepted, and what it projected into."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+from webhooks.encryption import EncryptedTextField
+
+
+def new_receive_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ChannelAccount(models.Model):
+    """One account on an external platform whose webhooks we receive for `owner`."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="channel_accounts",
+        help_text="Whose subscriptions receive the internal events this account produces.",
+    )
+    platform = models.CharField(max_length=50, help_text="qualia, shopify, stripe, …")
+    name = models.CharField(max_length=200, help_text="A name for people.")
+    external_id = models.CharField(
+        max_length=255,
+        help_text="The platform's id for it: Shopify shop domain, Qualia username, Stripe account.",
+    )
+    secret = EncryptedTextField(
+        blank=True, default="", help_text="Webhook signing secret, encrypted at rest."
+    )
+    password_hash = models.CharField(
+        max_length=255,
+        blank=True,
+        default="",
+        help_text="HTTP Basic password (Qualia), stored as a Django password hash.",
+    )
+    is_active = models.BooleanField(default=True, help_text="Inactive accounts are refused (401).")
+    receive_key = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_receive_key,
+        editable=False,
+        help_text="Unguessable key identifying this account in receiver URLs.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, help_text="Created.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "external_id"], name="channel_account_platform_external_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.external_id}"
+
+
+class InboundEvent(models.Model):
+    """One accepted webhook request, stored before we answered 200: the raw log."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+        IGNORED = "ignored", "Ignored"
+
+    platform = models.CharField(max_length=50, help_text="Which receiver took it.")
+    account = models.ForeignKey(
+        ChannelAccount,
+        on_delete=models.CASCADE,
+        related_name="inbound_events",
+        help_text="The authenticated account.",
+    )
+    topic = models.CharField(max_length=100, help_text="The platform's topic or event type.")
+    external_id = models.CharField(
+        max_length=255,
+        help_text="The platform's delivery or event id, else the body's SHA-256: the dedupe key.",
+    )
+    body = models.BinaryField(help_text="The raw request body, exactly as received.")
+    headers = models.JSONField(help_text="Request headers, credentials removed.")
+    remote_addr = models.GenericIPAddressField(null=True, blank=True, help_text="Sender address.")
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.RECEIVED,
+        help_text="received → processed, failed (after the last retry: dead letter) or ignored.",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Processing attempts.")
+    error = models.TextField(blank=True, default="", help_text="Last processing error.")
+    traceback = models.TextField(blank=True, default="", help_text="Its traceback.")
+    received_at = models.DateTimeField(auto_now_add=True, help_text="When it was stored.")
+    processed_at = models.DateTimeField(null=True, blank=True, help_text="When it was processed.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "account", "external_id"], name="inbound_event_dedupe"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="inbound_status_received"),
+            models.Index(fields=["account", "-received_at"], name="inbound_account_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} {self.topic} #{self.pk}"
+
+
+class Activity(models.Model):
+    """A Qualia Marketplace activity notification."""
+
+    account = models.ForeignKey(
+        ChannelAccount, on_delete=models.CASCADE, related_name="activities", help_text="Account."
+    )
+    inbound_event = models.OneToOneField(
+        InboundEvent, on_delete=models.CASCADE, help_text="The request it came from."
+    )
+    order_id = models.CharField(max_length=100, db_index=True, help_text="Qualia order id.")
+    activity_type = models.CharField(max_length=50, help_text="order_request, message, …")
+    description = models.TextField(help_text="Qualia's human-readable description.")
+    message_id = models.CharField(
+        max_length=100, blank=True, default="", help_text="For `message` activities."
+    )
+    timestamp_ms = models.BigIntegerField(help_text="Received time, Unix milliseconds.")
+    received_at = models.DateTimeField(help_text="Received time.")
+
+    class Meta:
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.activity_type} on {self.order_id}"

@@ -1,0 +1,81 @@
+"""What a platform package provides to the shared receiver pipeline (channels_app.receiving).
+
+A platform authenticates a request on its raw bytes, validates the parsed payload, names its
+topic and dedupe id, shapes its own answers (some platforms' clients expect exact bodies) and
+processes a stored event. Adding a platform is a package with one of these and one line in
+`channels_app.platforms.registry`.
+"""
+
+import json
+import time
+from dataclasses import dataclass
+
+from django.http import HttpRequest, JsonResponse
+
+from channels_app.models import ChannelAccount, InboundEvent
+
+
+class Unauthorized(Exception):
+    """Authentication failed; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: where, what, and a machine-readable type."""
+
+    loc: tuple[str, ...]
+    msg: str
+    type: str
+
+
+class Platform:
+    name: str = ""
+
+    def rate_limit_key(self, request: HttpRequest) -> str:
+        """Who is posting, before authentication (a header, a username): the rate-limit unit."""
+        return request.META.get("REMOTE_ADDR", "")
+
+    def authenticate(self, request: HttpRequest, body: bytes) -> ChannelAccount:
+        raise NotImplementedError
+
+    def validate(self, payload) -> list[Problem]:
+        return (
+            []
+            if isinstance(payload, dict)
+            else [Problem(("body",), "expected an object", "type_error")]
+        )
+
+    def describe(self, request: HttpRequest, payload: dict, body: bytes) -> tuple[str, str]:
+        """(topic, external id) of the event; the id is what duplicates share."""
+        raise NotImplementedError
+
+    def process(self, event: InboundEvent, payload: dict) -> bool:
+        """Project the event and publish internal events; False when the topic is ignored."""
+        raise NotImplementedError
+
+    # Answers. Defaults are the platform-neutral JSON shape; platforms may override.
+    def accepted(self, event: InboundEvent, payload: dict, *, duplicate: bool, started: float):
+        return JsonResponse(
+            {"status": "duplicate" if duplicate else "received", "id": event.pk,
+             "response_time_ms": elapsed_ms(started)}
+        )  # fmt: skip
+
+    def unauthorized(self, reason: str) -> JsonResponse:
+        return JsonResponse({"detail": reason, "code": "authentication_failed"}, status=401)
+
+    def invalid(self, problems: list[Problem]) -> JsonResponse:
+        return JsonResponse(
+            {"detail": [{"loc": list(p.loc), "msg": p.msg, "type": p.type} for p in problems]},
+            status=422,
+        )
+
+    def bad_json(self) -> JsonResponse:
+        return JsonResponse({"detail": "Invalid JSON body.", "code": "parse_error"}, status=400)
+
+
+def elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def parse_json(body: bytes):
+    return json.loads(body)

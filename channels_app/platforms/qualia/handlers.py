@@ -1,0 +1,39 @@
+"""Qualia activities: store each one and publish `qualia.activity.<type>` to the owner."""
+
+from django.utils import timezone
+
+from channels_app.models import Activity, InboundEvent
+from webhooks.services import event_publish
+
+
+def activity_process(event: InboundEvent, payload: dict) -> bool:
+    received_at = event.received_at or timezone.now()
+    activity, created = Activity.objects.get_or_create(
+        inbound_event=event,
+        defaults={
+            "account": event.account,
+            "order_id": payload["order_id"],
+            "activity_type": payload["type"],
+            "description": payload.get("description", ""),
+            "message_id": payload.get("message_id") or "",
+            "timestamp_ms": int(received_at.timestamp() * 1000),
+            "received_at": received_at,
+        },
+    )
+    if created:
+        event_publish(
+            owner=event.account.owner,
+            event_type=f"qualia.activity.{activity.activity_type}",
+            data={
+                "order_id": activity.order_id,
+                "activity_type": activity.activity_type,
+                "description": activity.description,
+                "message_id": activity.message_id or None,
+            },
+            idempotency_key=f"inbound:{event.pk}",
+            source=PLATFORM,
+        )
+    return True
+
+
+PLATFORM = "qualia"

@@ -1,0 +1,10 @@
+"""Every inbound platform, by name: adding one is a package and a line here."""
+
+from channels_app.platforms.base import Platform
+from channels_app.platforms.qualia.platform import Qualia
+
+PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in [Qualia()]}
+
+
+def platform_for(name: str) -> Platform:
+    return PLATFORMS[name]

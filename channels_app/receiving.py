@@ -1,0 +1,115 @@
+"""The one pipeline every receiver runs, in this order (issue contract):
+
+1. 413 when the body is over MAX_PAYLOAD_SIZE_MB (never buffering more than that),
+2. 429 with Retry-After past the per-platform, per-sender rate limit,
+3. 401 when the platform's scheme rejects the raw bytes (nothing stored),
+4. 400 for a body that is not JSON, 422 for one of the wrong shape,
+5-6. store once (a duplicate answers 200 and is not processed again) and commit,
+   then 200; a database failure answers 503 so the platform retries,
+7. processing happens in Celery (channels_app.tasks).
+"""
+
+import logging
+import re
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
+from django.http import HttpRequest, JsonResponse
+from prometheus_client import Counter
+
+from channels_app.platforms.base import Platform, Unauthorized, parse_json
+from channels_app.services import inbound_event_store
+
+logger = logging.getLogger(__name__)
+
+INBOUND_REJECTED = Counter(
+    "inbound_rejected_total", "Inbound requests refused, by platform and reason.",
+    ["platform", "reason"],
+)  # fmt: skip
+# Credentials and signatures are not kept with the stored request.
+_SECRET_HEADER = re.compile(r"authorization|signature|hmac|cookie|token|secret", re.I)
+
+
+def _stored_headers(request: HttpRequest) -> dict[str, str]:
+    return {
+        name: value for name, value in request.headers.items() if not _SECRET_HEADER.search(name)
+    }
+
+
+def _rate_limited(platform: str, sender: str) -> int | None:
+    """Seconds to wait when `sender` went over the limit this minute, else None."""
+    window = int(time.time() // 60)
+    key = f"inbound-rate:{platform}:{sender}:{window}"
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.add(key, 0, timeout=65)
+        count = cache.incr(key)
+    if count > settings.INBOUND_RATE_LIMIT_PER_MINUTE:
+        return 60 - int(time.time() % 60)
+    return None
+
+
+def _error(detail: str, code: str, status: int) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=status)
+
+
+def receive(request: HttpRequest, platform: Platform) -> JsonResponse:
+    started = time.perf_counter()
+    if request.method != "POST":
+        return _error("Only POST is accepted.", "method_not_allowed", 405)
+    limit = settings.MAX_PAYLOAD_SIZE_MB * 1024 * 1024
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > limit:
+        INBOUND_REJECTED.labels(platform.name, "too_large").inc()
+        return _error(f"Body over {settings.MAX_PAYLOAD_SIZE_MB} MB.", "payload_too_large", 413)
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        INBOUND_REJECTED.labels(platform.name, "too_large").inc()
+        return _error(f"Body over {settings.MAX_PAYLOAD_SIZE_MB} MB.", "payload_too_large", 413)
+
+    retry_after = _rate_limited(platform.name, platform.rate_limit_key(request))
+    if retry_after is not None:
+        INBOUND_REJECTED.labels(platform.name, "rate_limited").inc()
+        response = _error("Too many requests.", "rate_limited", 429)
+        response["Retry-After"] = str(retry_after)
+        return response
+
+    try:
+        return _authenticate_and_store(request, platform, body, started)
+    except DatabaseError:
+        logger.exception("inbound.store_failed", extra={"platform": platform.name})
+        return _error("Could not store the event; please retry.", "unavailable", 503)
+
+
+def _authenticate_and_store(request, platform: Platform, body: bytes, started: float):
+    try:
+        account = platform.authenticate(request, body)
+    except Unauthorized as exc:
+        INBOUND_REJECTED.labels(platform.name, "unauthorized").inc()
+        logger.warning(
+            "inbound.unauthorized", extra={"platform": platform.name, "reason": str(exc)}
+        )
+        return platform.unauthorized(str(exc))
+
+    try:
+        payload = parse_json(body)
+    except ValueError:
+        return platform.bad_json()
+    problems = platform.validate(payload)
+    if problems:
+        return platform.invalid(problems)
+
+    topic, external_id = platform.describe(request, payload, body)
+    event, duplicate = inbound_event_store(
+        platform=platform.name,
+        account=account,
+        topic=topic,
+        external_id=external_id,
+        body=body,
+        headers=_stored_headers(request),
+        remote_addr=request.META.get("REMOTE_ADDR"),
+    )
+    return platform.accepted(event, payload, duplicate=duplicate, started=started)

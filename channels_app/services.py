@@ -1,0 +1,141 @@
+"""Writes for inbound: storing what a receiver accepted, processing it, reprocessing it."""
+
+import json
+import logging
+import traceback
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from channels_app.models import ChannelAccount, InboundEvent
+
+logger = logging.getLogger(__name__)
+
+Status = InboundEvent.Status
+PROCESS_TASK = "channels_app.tasks.inbound_event_process_task"
+_LOST_AFTER = timedelta(minutes=1)
+
+
+def _enqueue(event_ids: list[int]) -> None:
+    from celery import current_app
+
+    for event_id in event_ids:
+        try:
+            current_app.send_task(PROCESS_TASK, args=[event_id])
+        except Exception:
+            # The row is committed as `received`: the sweep enqueues it again.
+            logger.exception("inbound.enqueue_failed", extra={"inbound_event_id": event_id})
+
+
+def inbound_event_store(
+    *,
+    platform: str,
+    account: ChannelAccount,
+    topic: str,
+    external_id: str,
+    body: bytes,
+    headers: dict,
+    remote_addr: str | None,
+) -> tuple[InboundEvent, bool]:
+    """Store a received request once; returns the row and whether it was a duplicate.
+
+    The unique constraint on (platform, account, external_id) decides, so two concurrent
+    deliveries of the same event store one row. Processing is queued after commit.
+    """
+    try:
+        with transaction.atomic():
+            event = InboundEvent.objects.create(
+                platform=platform,
+                account=account,
+                topic=topic[:100],
+                external_id=external_id[:255],
+                body=body,
+                headers=headers,
+                remote_addr=remote_addr,
+            )
+            transaction.on_commit(lambda: _enqueue([event.pk]), robust=True)
+    except IntegrityError:
+        existing = InboundEvent.objects.get(
+            platform=platform, account=account, external_id=external_id[:255]
+        )
+        return existing, True
+    return event, False
+
+
+def inbound_event_process(*, event: InboundEvent) -> None:
+    """Run the platform's handler in one transaction: projections and internal events.
+
+    On error the row records it (status failed, error, traceback) and the exception goes on
+    to the caller, whose retry policy decides whether this was the last try.
+    """
+    from channels_app.platforms.registry import platform_for
+
+    platform = platform_for(event.platform)
+    try:
+        with transaction.atomic():
+            handled = platform.process(event, json.loads(bytes(event.body)))
+            InboundEvent.objects.filter(pk=event.pk).update(
+                status=Status.PROCESSED if handled else Status.IGNORED,
+                attempts=F("attempts") + 1,
+                error="",
+                traceback="",
+                processed_at=timezone.now(),
+            )
+    except Exception as exc:
+        InboundEvent.objects.filter(pk=event.pk).update(
+            status=Status.FAILED,
+            attempts=F("attempts") + 1,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            traceback=traceback.format_exc()[-10000:],
+        )
+        raise
+
+
+def inbound_events_reprocess(*, events: QuerySet[InboundEvent]) -> int:
+    """Queue events again (one or many, e.g. every failed one since a date)."""
+    ids = list(events.exclude(status=Status.RECEIVED).values_list("pk", flat=True))
+    InboundEvent.objects.filter(pk__in=ids).update(status=Status.RECEIVED, error="", traceback="")
+    transaction.on_commit(lambda: _enqueue(ids), robust=True)
+    return len(ids)
+
+
+def inbound_events_sweep() -> int:
+    """Queue `received` rows whose message was lost (older than a minute, never processed)."""
+    ids = list(
+        InboundEvent.objects.filter(
+            status=Status.RECEIVED, received_at__lt=timezone.now() - _LOST_AFTER
+        ).values_list("pk", flat=True)[:1000]
+    )
+    _enqueue(ids)
+    return len(ids)
+
+
+def default_account(*, platform: str, external_id: str, secret: str = "", password: str = ""):
+    """The single-tenant account configured in the environment, created on first use.
+
+    Owned by the first superuser, so the internal events it produces reach that user's
+    subscriptions.
+    """
+    owner = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+    if owner is None:
+        return None
+    account, _ = ChannelAccount.objects.get_or_create(
+        platform=platform,
+        external_id=external_id,
+        defaults={
+            "owner": owner,
+            "name": f"{platform} (from environment)",
+            "secret": secret,
+            "password_hash": make_password(password) if password else "",
+        },
+    )
+    return account
+
+
+def inbound_max_retries() -> int:
+    return settings.INBOUND_MAX_RETRIES

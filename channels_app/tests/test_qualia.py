@@ -1,0 +1,248 @@
+"""Qualia's `POST /webhook/activity`, with real Basic-auth requests built from fixtures."""
+
+import base64
+import json
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+from django.contrib.auth.hashers import make_password
+
+from channels_app.models import Activity, ChannelAccount, InboundEvent
+from channels_app.services import inbound_event_process
+from conftest import child_env, start_web_server
+from subscriptions.models import Delivery
+from subscriptions.services import subscription_create
+from webhooks.models import Event
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).resolve().parents[1] / "platforms" / "qualia" / "fixtures"
+PASSWORD = "qualia-webhook-password"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / f"{name}.json").read_bytes()
+
+
+def basic(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+@pytest.fixture
+def account(user):
+    return ChannelAccount.objects.create(
+        owner=user, platform="qualia", name="Acme title", external_id="acme",
+        password_hash=make_password(PASSWORD),
+    )  # fmt: skip
+
+
+def post(client, body: bytes, auth: str | None = None):
+    headers = {"HTTP_AUTHORIZATION": auth or basic("acme", PASSWORD)}
+    return client.post("/webhook/activity", body, content_type="application/json", **headers)
+
+
+def test_a_valid_activity_answers_the_exact_contract_and_is_stored_once(client, account):
+    response = post(client, fixture("message"))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert list(body) == [
+        "status",
+        "message",
+        "order_id",
+        "activity_type",
+        "request_id",
+        "response_time_ms",
+    ]
+    assert body["status"] == "success"
+    assert body["message"] == "Activity message received and processed"
+    assert (body["order_id"], body["activity_type"]) == ("bK8bg5tajNkDpDk25", "message")
+    assert body["request_id"] == response["X-Request-ID"]
+    assert isinstance(body["response_time_ms"], float)
+    event = InboundEvent.objects.get()
+    assert bytes(event.body) == fixture("message")
+    assert event.status == InboundEvent.Status.RECEIVED
+    assert "Authorization" not in event.headers
+
+
+def test_bad_credentials_are_401_with_a_basic_challenge_and_store_nothing(client, account):
+    for auth in [basic("acme", "wrong"), basic("nobody", PASSWORD), "Bearer x", "Basic !!"]:
+        response = post(client, fixture("message"), auth)
+        assert response.status_code == 401, auth
+        assert response["WWW-Authenticate"].startswith("Basic")
+    assert InboundEvent.objects.count() == 0
+
+
+def test_invalid_json_is_400(client, account):
+    response = post(client, b"{not json")
+    assert response.status_code == 400
+    assert InboundEvent.objects.count() == 0
+
+
+def test_validation_problems_are_422_one_entry_each_in_the_seed_shape(client, account):
+    body = json.dumps({"description": "x", "type": "order_shipped", "order_id": ""}).encode()
+    response = post(client, body)
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": [
+            {"loc": ["body", "type"], "msg": "value is not a valid enumeration member",
+             "type": "type_error.enum"},
+            {"loc": ["body", "order_id"], "msg": "ensure this value has at least 1 characters",
+             "type": "value_error.any_str.min_length"},
+        ]
+    }  # fmt: skip
+
+
+def test_a_message_activity_needs_its_message_id(client, account):
+    body = json.dumps({"description": "x", "type": "message", "order_id": "o1"}).encode()
+    response = post(client, body)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "message_id"]
+
+
+def test_a_duplicate_answers_200_and_is_not_stored_again(client, account):
+    assert post(client, fixture("order_request")).status_code == 200
+    assert post(client, fixture("order_request")).status_code == 200
+    assert InboundEvent.objects.count() == 1
+
+
+def test_an_oversize_body_is_413(client, account, settings):
+    settings.MAX_PAYLOAD_SIZE_MB = 1
+    response = post(client, b'{"description": "' + b"x" * (1024 * 1024) + b'"}')
+    assert response.status_code == 413
+    assert InboundEvent.objects.count() == 0
+
+
+def test_past_the_rate_limit_the_answer_is_429_with_retry_after(client, account, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.INBOUND_RATE_LIMIT_PER_MINUTE = 2
+    codes = [post(client, fixture("order_request")).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert 0 < int(post(client, fixture("message"))["Retry-After"]) <= 60
+
+
+def test_processing_stores_the_activity_and_publishes_to_the_owner(client, user, account):
+    subscription_create(owner=user, url="https://example.com/h", event_types=["qualia.activity.*"])
+    post(client, fixture("message"))
+
+    inbound_event_process(event=InboundEvent.objects.get())
+
+    activity = Activity.objects.get()
+    assert (activity.order_id, activity.activity_type, activity.message_id) == (
+        "bK8bg5tajNkDpDk25",
+        "message",
+        "LEPAjMB43myH8aGcP",
+    )
+    assert InboundEvent.objects.get().status == InboundEvent.Status.PROCESSED
+    event = Event.objects.get()
+    assert (event.event_type, event.source) == ("qualia.activity.message", "qualia")
+    assert Delivery.objects.filter(event=event).count() == 1
+
+
+def test_a_failing_handler_is_recorded_then_reprocessed_from_the_admin(
+    admin_client, client, account, monkeypatch
+):
+    from channels_app.platforms.qualia import handlers
+
+    post(client, fixture("order_request"))
+    event = InboundEvent.objects.get()
+
+    def broken(event, payload):
+        raise RuntimeError("projection exploded")
+
+    monkeypatch.setattr(handlers, "activity_process", broken)
+    with pytest.raises(RuntimeError):
+        inbound_event_process(event=event)
+    event.refresh_from_db()
+    assert event.status == InboundEvent.Status.FAILED
+    assert "projection exploded" in event.error
+    assert "Traceback" in event.traceback
+
+    monkeypatch.undo()
+    admin_client.post(
+        "/admin/channels_app/inboundevent/",
+        {"action": "reprocess", "_selected_action": [event.pk]},
+    )
+    event.refresh_from_db()
+    assert event.status == InboundEvent.Status.RECEIVED
+    inbound_event_process(event=event)
+    event.refresh_from_db()
+    assert event.status == InboundEvent.Status.PROCESSED
+    assert event.attempts == 2
+
+
+def test_environment_credentials_act_as_a_default_account(client, settings, django_user_model):
+    django_user_model.objects.create_superuser("boss", "boss@example.com", "x")
+    settings.WEBHOOK_USERNAME, settings.WEBHOOK_PASSWORD = "envuser", "env-password"
+
+    assert post(client, fixture("message"), basic("envuser", "env-password")).status_code == 200
+    assert post(client, fixture("message"), basic("envuser", "nope")).status_code == 401
+    assert ChannelAccount.objects.get().owner.username == "boss"
+
+
+def test_inbound_events_api_lists_the_owners_events_and_reprocesses(
+    api, other_api, client, account
+):
+    post(client, fixture("order_request"))
+    InboundEvent.objects.update(status=InboundEvent.Status.FAILED)
+
+    listed = api.get("/api/inbound-events", {"status": "failed"}).json()["results"]
+    assert [(e["platform"], e["topic"]) for e in listed] == [("qualia", "order_request")]
+    assert other_api.get("/api/inbound-events").json()["results"] == []
+    assert other_api.post(
+        "/api/inbound-events/reprocess", {"status": "failed"}, format="json"
+    ).json() == {"requeued": 0}
+    assert api.post(
+        "/api/inbound-events/reprocess", {"status": "failed"}, format="json"
+    ).json() == {"requeued": 1}
+    assert api.post("/api/inbound-events/reprocess", {}, format="json").status_code == 422
+
+
+@pytest.mark.server
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_duplicates_through_the_real_server_store_one_row(live_app, user):
+    ChannelAccount.objects.create(
+        owner=user, platform="qualia", name="Acme", external_id="acme",
+        password_hash=make_password(PASSWORD),
+    )  # fmt: skip
+    results = []
+
+    def send():
+        results.append(
+            requests.post(
+                f"{live_app}/webhook/activity", data=fixture("message"),
+                headers={"Authorization": basic("acme", PASSWORD),
+                         "Content-Type": "application/json"},
+                timeout=10,
+            ).status_code
+        )  # fmt: skip
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [200] * 4
+    assert InboundEvent.objects.count() == 1
+
+
+@pytest.mark.server
+def test_a_database_outage_answers_503_not_200(tmp_path):
+    handle, base_url = start_web_server(
+        child_env(DATABASE_URL="postgres://postgres@127.0.0.1:9/nowhere"), tmp_path / "web.log"
+    )
+    try:
+        response = requests.post(
+            f"{base_url}/webhook/activity", data=fixture("message"),
+            headers={"Authorization": basic("acme", PASSWORD), "Content-Type": "application/json"},
+            timeout=10,
+        )  # fmt: skip
+    finally:
+        handle.stop()
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"
