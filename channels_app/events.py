@@ -9,12 +9,32 @@ _QUALIA_EXAMPLE = {
     "message_id": "LEPAjMB43myH8aGcP",
 }
 
+_ORDER_EXAMPLE = {
+    "order_id": "820982911946154508",
+    "name": "#1001",
+    "financial_status": "paid",
+    "fulfillment_status": None,
+    "total_price": "199.00",
+    "currency": "USD",
+    "shop": "example.myshopify.com",
+}
+
 EVENT_TYPES = [
+    EventType("order.created", "A store received a new order.", _ORDER_EXAMPLE, "commerce"),
+    EventType("order.updated", "An order changed.", _ORDER_EXAMPLE, "commerce"),
     EventType(
-        f"qualia.activity.{activity_type}",
-        f"Qualia Marketplace sent a `{activity_type}` activity.",
-        {**_QUALIA_EXAMPLE, "activity_type": activity_type},
-        "qualia",
-    )
-    for activity_type in ACTIVITY_TYPES
+        "order.cancelled",
+        "An order was cancelled.",
+        {**_ORDER_EXAMPLE, "financial_status": "refunded"},
+        "commerce",
+    ),
+    *(
+        EventType(
+            f"qualia.activity.{activity_type}",
+            f"Qualia Marketplace sent a `{activity_type}` activity.",
+            {**_QUALIA_EXAMPLE, "activity_type": activity_type},
+            "qualia",
+        )
+        for activity_type in ACTIVITY_TYPES
+    ),
 ]

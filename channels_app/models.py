@@ -131,3 +131,58 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_type} on {self.order_id}"
+
+
+class Order(models.Model):
+    """An order as the platform last told us about it (projection)."""
+
+    account = models.ForeignKey(
+        ChannelAccount, on_delete=models.CASCADE, related_name="orders", help_text="Store."
+    )
+    external_id = models.CharField(max_length=100, help_text="The platform's order id.")
+    name = models.CharField(max_length=100, blank=True, default="", help_text="e.g. #1001.")
+    email = models.CharField(max_length=255, blank=True, default="", help_text="Customer email.")
+    financial_status = models.CharField(max_length=50, blank=True, default="", help_text="Paid…")
+    fulfillment_status = models.CharField(
+        max_length=50, blank=True, default="", help_text="Fulfilled, partial, or empty."
+    )
+    total_price = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="Order total."
+    )
+    currency = models.CharField(max_length=3, blank=True, default="", help_text="ISO currency.")
+    cancelled_at = models.DateTimeField(null=True, blank=True, help_text="When cancelled.")
+    remote_updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The platform's updated_at: an older update never overwrites a newer one.",
+    )
+    updated_at = models.DateTimeField(auto_now=True, help_text="Last written here.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "external_id"], name="order_account_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class LineItem(models.Model):
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="line_items", help_text="Order."
+    )
+    external_id = models.CharField(max_length=100, help_text="The platform's line item id.")
+    sku = models.CharField(max_length=255, blank=True, default="", help_text="SKU.")
+    title = models.CharField(max_length=500, blank=True, default="", help_text="Product title.")
+    quantity = models.IntegerField(default=0, help_text="Quantity.")
+    price = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True, help_text="Unit price."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "external_id"], name="line_item_order_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.title}"

@@ -1,3 +1,4 @@
+from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from channels_app.platforms.registry import platform_for
@@ -8,3 +9,15 @@ from channels_app.receiving import receive
 def qualia_activity(request):
     """`POST /webhook/activity` (Qualia Marketplace)."""
     return receive(request, platform_for("qualia"))
+
+
+@csrf_exempt
+def platform_webhook(request, platform: str, topic: str = ""):
+    """`POST /webhooks/<platform>[/<topic>]` (also under /api/webhooks/, /api/v1/webhooks/)."""
+    try:
+        receiver = platform_for(platform)
+    except KeyError:
+        return JsonResponse(
+            {"detail": f"Unknown source {platform!r}.", "code": "not_found"}, status=404
+        )
+    return receive(request, receiver)

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from channels_app.views import qualia_activity
+from channels_app.views import platform_webhook, qualia_activity
 from config import errors, health
 from config.observability import metrics_text
 from webhooks import stream
@@ -43,6 +43,16 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Inbound receivers, after the outbound API so its fixed routes win; a platform name is
+    # never an integer, so it cannot collide with /api/webhooks/<int:id>.
+    *(
+        route
+        for prefix in ("webhooks/", "api/webhooks/", "api/v1/webhooks/")
+        for route in (
+            path(f"{prefix}<slug:platform>", platform_webhook),
+            path(f"{prefix}<slug:platform>/<path:topic>", platform_webhook),
+        )
+    ),
 ]
 
 handler400 = errors.bad_request

@@ -2,8 +2,9 @@
 
 from channels_app.platforms.base import Platform
 from channels_app.platforms.qualia.platform import Qualia
+from channels_app.platforms.shopify.platform import Shopify
 
-PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in [Qualia()]}
+PLATFORMS: dict[str, Platform] = {platform.name: platform for platform in [Qualia(), Shopify()]}
 
 
 def platform_for(name: str) -> Platform:

@@ -246,3 +246,23 @@ def test_a_database_outage_answers_503_not_200(tmp_path):
         handle.stop()
     assert response.status_code == 503
     assert response.json()["code"] == "unavailable"
+
+
+def test_the_task_retries_then_leaves_a_dead_letter(client, account, settings, monkeypatch):
+    from channels_app.platforms.qualia import handlers
+    from channels_app.tasks import inbound_event_process_task
+
+    settings.INBOUND_MAX_RETRIES = 2
+    post(client, fixture("order_request"))
+    event = InboundEvent.objects.get()
+
+    def broken(event, payload):
+        raise RuntimeError("still broken")
+
+    monkeypatch.setattr(handlers, "activity_process", broken)
+    inbound_event_process_task.apply(args=[event.pk])  # eager: the retries run here too
+
+    event.refresh_from_db()
+    assert event.status == InboundEvent.Status.FAILED
+    assert event.attempts == 3  # the first try and two retries
+    assert "still broken" in event.error

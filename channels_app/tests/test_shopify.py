@@ -1,0 +1,142 @@
+"""Shopify receivers with real HMAC-signed requests built from fixtures."""
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+from channels_app.models import ChannelAccount, InboundEvent, LineItem, Order
+from channels_app.platforms.shopify.platform import shopify_hmac
+from channels_app.services import inbound_event_process
+from webhooks.models import Event
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).resolve().parents[1] / "platforms" / "shopify" / "fixtures"
+SECRET = "shpss_test_app_secret"
+SHOP = "example.myshopify.com"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / f"{name}.json").read_bytes()
+
+
+def signed_headers(body: bytes, topic: str, webhook_id: str, secret: str = SECRET) -> dict:
+    return {
+        "X-Shopify-Hmac-Sha256": shopify_hmac(secret, body),
+        "X-Shopify-Shop-Domain": SHOP,
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Webhook-Id": webhook_id,
+        "Content-Type": "application/json",
+    }
+
+
+def django_headers(headers: dict) -> dict:
+    return {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()
+            if k != "Content-Type"}  # fmt: skip
+
+
+@pytest.fixture
+def account(user):
+    return ChannelAccount.objects.create(
+        owner=user, platform="shopify", name="Example", external_id=SHOP, secret=SECRET
+    )
+
+
+def post(client, path, body, headers):
+    return client.post(path, body, content_type="application/json", **django_headers(headers))
+
+
+def process_all():
+    for event in InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED):
+        inbound_event_process(event=event)
+
+
+@pytest.mark.server
+@pytest.mark.django_db(transaction=True)
+def test_a_signed_order_through_the_real_server_is_stored_once(live_app, account):
+    body = fixture("orders_create")
+    headers = signed_headers(body, "orders/create", "wh-1")
+
+    first = requests.post(f"{live_app}/webhooks/shopify", data=body, headers=headers, timeout=10)
+    again = requests.post(f"{live_app}/webhooks/shopify", data=body, headers=headers, timeout=10)
+
+    assert first.status_code == 200
+    assert first.json()["status"] == "received"
+    assert again.json()["status"] == "duplicate"
+    event = InboundEvent.objects.get()
+    assert (event.topic, event.external_id) == ("orders/create", "wh-1")
+    assert "X-Shopify-Hmac-Sha256" not in event.headers
+
+
+@pytest.mark.parametrize(
+    "path", ["/webhooks/shopify", "/api/webhooks/shopify", "/api/v1/webhooks/shopify/orders/create"]
+)
+def test_every_mount_receives(client, account, path):
+    body = fixture("orders_create")
+    assert post(client, path, body, signed_headers(body, "orders/create", path)).status_code == 200
+
+
+def test_a_bad_signature_is_401_and_stores_nothing(client, account):
+    body = fixture("orders_create")
+    tampered = body.replace(b"199.00", b"1.00")
+    response = post(
+        client, "/webhooks/shopify", tampered, signed_headers(body, "orders/create", "x")
+    )
+    other_secret = post(client, "/webhooks/shopify", body,
+                        signed_headers(body, "orders/create", "y", secret="wrong"))  # fmt: skip
+    assert response.status_code == 401
+    assert other_secret.status_code == 401
+    assert InboundEvent.objects.count() == 0
+
+
+def test_an_unknown_source_is_404(client):
+    response = client.post("/webhooks/nosuchplatform", b"{}", content_type="application/json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_orders_project_with_line_items_and_publish(client, account):
+    body = fixture("orders_create")
+    post(client, "/webhooks/shopify", body, signed_headers(body, "orders/create", "wh-1"))
+    process_all()
+
+    order = Order.objects.get()
+    assert (order.name, order.financial_status, str(order.total_price)) == (
+        "#1001",
+        "paid",
+        "199.00",
+    )
+    assert LineItem.objects.get().sku == "IPOD-342-N"
+    assert Event.objects.get().event_type == "order.created"
+
+
+def test_an_older_update_never_overwrites_newer_data(client, account):
+    newer, older = fixture("orders_updated"), fixture("orders_create")
+    post(client, "/webhooks/shopify", newer, signed_headers(newer, "orders/updated", "wh-2"))
+    process_all()
+    post(client, "/webhooks/shopify/orders/updated", older,
+         signed_headers(older, "orders/updated", "wh-3"))  # fmt: skip
+    process_all()
+
+    order = Order.objects.get()
+    assert order.financial_status == "refunded"
+    assert LineItem.objects.get().quantity == 2
+    assert InboundEvent.objects.filter(status=InboundEvent.Status.PROCESSED).count() == 2
+
+
+def test_unsupported_topics_are_stored_and_ignored(client, account):
+    body = json.dumps({"id": 1}).encode()
+    post(client, "/webhooks/shopify", body, signed_headers(body, "carts/create", "wh-9"))
+    process_all()
+    assert InboundEvent.objects.get().status == InboundEvent.Status.IGNORED
+
+
+def test_the_environment_secret_acts_as_a_default_account(client, settings, django_user_model):
+    django_user_model.objects.create_superuser("boss", "boss@example.com", "x")
+    settings.SHOPIFY_WEBHOOK_SECRET = SECRET
+    body = fixture("orders_create")
+    assert post(client, "/webhooks/shopify", body,
+                signed_headers(body, "orders/create", "e1")).status_code == 200  # fmt: skip
+    assert ChannelAccount.objects.get().external_id == SHOP
