@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from channels_app import services
 from channels_app.models import Activity, ChannelAccount, InboundEvent
+from channels_app.platforms.registry import PLATFORMS
 
 
 @admin.register(ChannelAccount)
@@ -20,11 +21,24 @@ class ChannelAccountAdmin(admin.ModelAdmin):
     readonly_fields = ["receive_key", "created_at"]
 
 
+class PlatformFilter(admin.SimpleListFilter):
+    """Platforms from the registry, not from a DISTINCT over the whole log."""
+
+    title = "platform"
+    parameter_name = "platform"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in sorted(PLATFORMS)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(platform=self.value()) if self.value() else queryset
+
+
 @admin.register(InboundEvent)
 class InboundEventAdmin(admin.ModelAdmin):
     list_display = ["id", "platform", "topic", "account", "status", "attempts", "received_at"]
     list_select_related = ["account"]
-    list_filter = ["status", "platform", "received_at"]
+    list_filter = ["status", PlatformFilter, "received_at"]
     search_fields = ["=external_id", "topic"]
     show_full_result_count = False
     exclude = ["body"]

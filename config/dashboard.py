@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
+from channels_app import selectors as inbound
 from config.charts import hour_slots, hourly_lines_svg
 from subscriptions import selectors as outbound
 from webhooks import selectors as events
@@ -18,6 +19,10 @@ CHART_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
 
 def _deliveries_url(**params) -> str:
     return f"{reverse('admin:subscriptions_delivery_changelist')}?{urlencode(params)}"
+
+
+def _inbound_url(**params) -> str:
+    return f"{reverse('admin:channels_app_inboundevent_changelist')}?{urlencode(params)}"
 
 
 def dashboard_context(*, chart_window: str) -> dict:
@@ -65,6 +70,19 @@ def dashboard_context(*, chart_window: str) -> dict:
                 _deliveries_url(created_at__gte=since),
             ),
         ],
+        "inbound": [
+            (
+                row,
+                _inbound_url(
+                    platform=row["platform"], status__exact=row["status"], received_at__gte=since
+                ),
+            )
+            for row in inbound.inbound_counts_by_platform_and_status(window=FIGURES_WINDOW)
+        ],
+        "inbound_failed": (
+            inbound.inbound_events_failed_count(),
+            _inbound_url(status__exact="failed"),
+        ),
         "top_failing": [
             (row, _deliveries_url(subscription__exact=row.subscription_id, status__exact="failed"))
             for row in outbound.subscriptions_top_failing(window=FAILING_WINDOW)

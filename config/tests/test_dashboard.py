@@ -89,3 +89,30 @@ def test_the_chart_is_inline_svg_for_24_hours_or_7_days(admin_client, known_deli
     assert b"deliveries (11)" in day.content
     assert week.context["dashboard"]["chart_window"] == "7d"
     assert b"cdn" not in day.content.lower()
+
+
+def test_inbound_figures_by_platform_and_status_link_to_their_lists(admin_client, user):
+    from channels_app.models import ChannelAccount, InboundEvent
+
+    account = ChannelAccount.objects.create(
+        owner=user, platform="shopify", name="s", external_id="s.myshopify.com"
+    )
+    for number, status in enumerate(["processed", "processed", "failed"]):
+        InboundEvent.objects.create(
+            platform="shopify", account=account, topic="orders/create",
+            external_id=str(number), body=b"{}", headers={}, status=status,
+        )  # fmt: skip
+
+    dashboard = admin_client.get("/admin/").context["dashboard"]
+
+    rows = {
+        (row["platform"], row["status"]): (row["count"], url) for row, url in dashboard["inbound"]
+    }
+    assert {key: count for key, (count, _) in rows.items()} == {
+        ("shopify", "failed"): 1,
+        ("shopify", "processed"): 2,
+    }
+    failed_list = admin_client.get(rows[("shopify", "failed")][1])
+    assert failed_list.context["cl"].result_count == 1
+    assert dashboard["inbound_failed"][0] == 1
+    assert admin_client.get(dashboard["inbound_failed"][1]).context["cl"].result_count == 1
