@@ -19,6 +19,17 @@ _ORDER_EXAMPLE = {
     "shop": "example.myshopify.com",
 }
 
+_PAYMENT_EXAMPLE = {
+    "payment_id": "pi_3MtwBwLkdIwHu7ix28a3tqPa",
+    "kind": "payment_intent",
+    "status": "succeeded",
+    "amount": 2000,
+    "amount_refunded": 0,
+    "currency": "USD",
+    "customer": "cus_NffrFeUfNV2Hib",
+    "stripe_event": "payment_intent.succeeded",
+}
+
 EVENT_TYPES = [
     EventType("order.created", "A store received a new order.", _ORDER_EXAMPLE, "commerce"),
     EventType("order.updated", "An order changed.", _ORDER_EXAMPLE, "commerce"),
@@ -27,6 +38,19 @@ EVENT_TYPES = [
         "An order was cancelled.",
         {**_ORDER_EXAMPLE, "financial_status": "refunded"},
         "commerce",
+    ),
+    EventType("payment.succeeded", "A payment succeeded.", _PAYMENT_EXAMPLE, "payments"),
+    EventType(
+        "payment.failed",
+        "A payment failed.",
+        {**_PAYMENT_EXAMPLE, "status": "requires_payment_method"},
+        "payments",
+    ),
+    EventType(
+        "refund.created",
+        "A payment was refunded.",
+        {**_PAYMENT_EXAMPLE, "kind": "charge", "amount_refunded": 2000},
+        "payments",
     ),
     *(
         EventType(

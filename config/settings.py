@@ -275,6 +275,7 @@ INBOUND_MAX_RETRIES = env.int("INBOUND_MAX_RETRIES", default=5)
 WEBHOOK_USERNAME = env.str("WEBHOOK_USERNAME", default="")
 WEBHOOK_PASSWORD = env.str("WEBHOOK_PASSWORD", default="")
 SHOPIFY_WEBHOOK_SECRET = env.str("SHOPIFY_WEBHOOK_SECRET", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 
 # --- Live stream (SSE, served by the ASGI process) -------------------------------------------
 STREAM_POLL_SECONDS = env.float("STREAM_POLL_SECONDS", default=0.5)

@@ -1,0 +1,125 @@
+"""Stripe's receiver with requests signed exactly as Stripe documents it."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from channels_app.models import ChannelAccount, InboundEvent, Payment
+from channels_app.platforms.stripe.platform import stripe_signature
+from channels_app.services import inbound_event_process
+from webhooks.models import Event
+
+pytestmark = pytest.mark.django_db
+
+FIXTURES = Path(__file__).resolve().parents[1] / "platforms" / "stripe" / "fixtures"
+SECRET = "whsec_stripe_endpoint_secret"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / f"{name}.json").read_bytes()
+
+
+@pytest.fixture
+def account(user):
+    return ChannelAccount.objects.create(
+        owner=user, platform="stripe", name="Stripe", external_id="acct_1", secret=SECRET
+    )
+
+
+def post(client, body: bytes, header: str):
+    return client.post("/webhooks/stripe", body, content_type="application/json",
+                       HTTP_STRIPE_SIGNATURE=header)  # fmt: skip
+
+
+def header_for(body: bytes, *, secret: str = SECRET, at: int | None = None, extra: str = ""):
+    at = int(time.time()) if at is None else at
+    return f"t={at},v1={stripe_signature(secret, at, body)}{extra}"
+
+
+def test_signature_matches_a_known_answer():
+    # printf '1680064028.{}' | openssl dgst -sha256 -hmac whsec_test
+    assert stripe_signature("whsec_test", 1680064028, b"{}") == (
+        "c1c0259f08b503fda72312cb4767fbc85f6f765bac9234553b3ee2be1289e4cd"
+    )
+
+
+def test_a_signed_event_is_stored_once_and_projected(client, account):
+    body = fixture("payment_intent_succeeded")
+    assert post(client, body, header_for(body)).status_code == 200
+    assert post(client, body, header_for(body)).json()["status"] == "duplicate"
+
+    inbound_event_process(event=InboundEvent.objects.get())
+
+    payment = Payment.objects.get()
+    assert (payment.kind, payment.status, payment.amount, payment.currency) == (
+        "payment_intent",
+        "succeeded",
+        2000,
+        "USD",
+    )
+    assert Event.objects.get().event_type == "payment.succeeded"
+
+
+def test_any_of_several_v1_signatures_may_match(client, account):
+    body = fixture("charge_refunded")
+    at = int(time.time())
+    header = f"t={at},v1={'0' * 64},v1={stripe_signature(SECRET, at, body)}"
+    assert post(client, body, header).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "t=1,v1=abc",
+        "",
+        "v1=abc",
+    ],
+)
+def test_malformed_or_stale_headers_are_401(client, account, header):
+    assert post(client, fixture("charge_refunded"), header).status_code == 401
+
+
+def test_a_stale_timestamp_is_401_even_with_a_valid_signature(client, account):
+    body = fixture("charge_refunded")
+    response = post(client, body, header_for(body, at=int(time.time()) - 301))
+    assert response.status_code == 401
+    assert InboundEvent.objects.count() == 0
+
+
+def test_a_tampered_body_is_401(client, account):
+    body = fixture("payment_intent_succeeded")
+    tampered = body.replace(b"2000", b"1")
+    assert post(client, tampered, header_for(body)).status_code == 401
+
+
+def test_unknown_types_are_stored_and_ignored(client, account):
+    body = json.dumps({"id": "evt_x", "type": "customer.created", "created": 1,
+                       "data": {"object": {"id": "cus_1"}}}).encode()  # fmt: skip
+    post(client, body, header_for(body))
+    inbound_event_process(event=InboundEvent.objects.get())
+    assert InboundEvent.objects.get().status == InboundEvent.Status.IGNORED
+
+
+def test_an_older_event_does_not_overwrite_the_payment(client, account):
+    newer = json.loads(fixture("payment_intent_succeeded"))
+    older = {
+        **newer,
+        "id": "evt_older",
+        "created": newer["created"] - 100,
+        "type": "payment_intent.payment_failed",
+        "data": {"object": {**newer["data"]["object"], "status": "requires_payment_method"}},
+    }
+    for payload in (newer, older):
+        body = json.dumps(payload).encode()
+        post(client, body, header_for(body))
+    for event in InboundEvent.objects.order_by("pk"):
+        inbound_event_process(event=event)
+    assert Payment.objects.get().status == "succeeded"
+
+
+def test_a_missing_data_object_is_422(client, account):
+    body = json.dumps({"id": "evt_y", "type": "invoice.paid", "data": {}}).encode()
+    response = post(client, body, header_for(body))
+    assert response.status_code == 422
