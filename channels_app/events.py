@@ -39,6 +39,18 @@ EVENT_TYPES = [
         {**_ORDER_EXAMPLE, "financial_status": "refunded"},
         "commerce",
     ),
+    EventType(
+        "qualia.message.received",
+        "The full text of a Qualia message, fetched after its activity.",
+        {
+            "order_id": "bK8bg5tajNkDpDk25",
+            "message_id": "LEPAjMB43myH8aGcP",
+            "from_name": "Marty McFly",
+            "text": "Can you expedite?",
+            "order_number": "TEST-2018-1",
+        },
+        "qualia",
+    ),
     EventType("payment.succeeded", "A payment succeeded.", _PAYMENT_EXAMPLE, "payments"),
     EventType(
         "payment.failed",

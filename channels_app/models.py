@@ -30,6 +30,11 @@ class ChannelAccount(models.Model):
     secret = EncryptedTextField(
         blank=True, default="", help_text="Webhook signing secret, encrypted at rest."
     )
+    api_token = EncryptedTextField(
+        blank=True,
+        default="",
+        help_text="Credentials for the platform's own API (Qualia GraphQL), encrypted at rest.",
+    )
     password_hash = models.CharField(
         max_length=255,
         blank=True,
@@ -216,3 +221,28 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.external_id}"
+
+
+class Message(models.Model):
+    """A Qualia message, fetched from Qualia's API after its `message` activity arrived."""
+
+    account = models.ForeignKey(
+        ChannelAccount, on_delete=models.CASCADE, related_name="messages", help_text="Account."
+    )
+    order_id = models.CharField(max_length=100, db_index=True, help_text="Qualia order id.")
+    message_id = models.CharField(max_length=100, help_text="Qualia message id.")
+    from_name = models.CharField(max_length=255, blank=True, default="", help_text="Sender.")
+    text = models.TextField(blank=True, default="", help_text="The message.")
+    created_date = models.DateTimeField(null=True, blank=True, help_text="When it was written.")
+    read = models.BooleanField(default=False, help_text="Read on Qualia.")
+    order_number = models.CharField(max_length=100, blank=True, default="", help_text="Order no.")
+    attachments = models.JSONField(default=list, help_text="Attachment objects.")
+    stored_at = models.DateTimeField(auto_now=True, help_text="When it was fetched and stored.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "message_id"], name="message_account_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} on {self.order_id}"

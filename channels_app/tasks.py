@@ -3,7 +3,8 @@
 from celery import shared_task
 
 from channels_app import services
-from channels_app.models import InboundEvent
+from channels_app.models import Activity, InboundEvent, Message
+from channels_app.platforms.qualia.api import qualia_message_fetch
 
 
 @shared_task(bind=True, max_retries=None)
@@ -27,3 +28,16 @@ def inbound_event_process_task(self, event_id: int) -> None:
 def inbound_events_sweep_task() -> int:
     """Beat: queue again the received events whose message was lost."""
     return services.inbound_events_sweep()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=2, retry_backoff_max=300, max_retries=6)
+def qualia_message_fetch_task(activity_id: int) -> None:
+    """Fetch a Qualia message after its activity was acknowledged; retried with backoff."""
+    activity = Activity.objects.select_related("account__owner").filter(pk=activity_id).first()
+    if (
+        activity is not None
+        and not Message.objects.filter(
+            account=activity.account, message_id=activity.message_id
+        ).exists()
+    ):
+        qualia_message_fetch(activity=activity)

@@ -274,6 +274,10 @@ INBOUND_MAX_RETRIES = env.int("INBOUND_MAX_RETRIES", default=5)
 # Single-tenant Qualia credentials: act as one account owned by the first superuser.
 WEBHOOK_USERNAME = env.str("WEBHOOK_USERNAME", default="")
 WEBHOOK_PASSWORD = env.str("WEBHOOK_PASSWORD", default="")
+QUALIA_API_URL = env.str(
+    "QUALIA_API_URL", default="https://marketplace.qualia.io/api/vendor/graphql"
+)
+QUALIA_API_TOKEN = env.str("QUALIA_API_TOKEN", default="")
 SHOPIFY_WEBHOOK_SECRET = env.str("SHOPIFY_WEBHOOK_SECRET", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 

@@ -2,7 +2,7 @@ import json
 
 from rest_framework import serializers
 
-from channels_app.models import InboundEvent
+from channels_app.models import Activity, InboundEvent, Message
 
 
 class InboundEventSerializer(serializers.ModelSerializer):
@@ -35,3 +35,17 @@ class ReprocessSerializer(serializers.Serializer):
         if not attrs.get("ids") and not attrs.get("status"):
             raise serializers.ValidationError("Give `ids`, or a `status` (and optionally `since`).")
         return attrs
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Activity
+        fields = ["id", "order_id", "activity_type", "description", "message_id", "timestamp_ms",
+                  "received_at"]  # fmt: skip
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Message
+        fields = ["order_id", "message_id", "from_name", "text", "created_date", "read",
+                  "order_number", "attachments", "stored_at"]  # fmt: skip

@@ -9,4 +9,14 @@ urlpatterns = [
         views.InboundEventReprocessView.as_view(),
         name="inbound-events-reprocess",
     ),
+    path(
+        "qualia/orders/<str:order_id>/activities",
+        views.QualiaOrderActivitiesView.as_view(),
+        name="qualia-order-activities",
+    ),
+    path(
+        "qualia/orders/<str:order_id>/messages",
+        views.QualiaOrderMessagesView.as_view(),
+        name="qualia-order-messages",
+    ),
 ]

@@ -3,7 +3,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels_app import selectors, services
-from channels_app.api.serializers import InboundEventSerializer, ReprocessSerializer
+from channels_app.api.serializers import (
+    ActivitySerializer,
+    InboundEventSerializer,
+    MessageSerializer,
+    ReprocessSerializer,
+)
+from channels_app.models import Activity, Message
 from config.api import paginated, parse_since
 
 
@@ -36,3 +42,19 @@ class InboundEventReprocessView(APIView):
                 events = events.filter(received_at__gte=since)
         count = services.inbound_events_reprocess(events=events)
         return Response({"requeued": count}, status=202)
+
+
+class QualiaOrderActivitiesView(APIView):
+    @extend_schema(parameters=[OpenApiParameter("type")], responses=ActivitySerializer(many=True))
+    def get(self, request, order_id: str):
+        activities = Activity.objects.filter(account__owner=request.user, order_id=order_id)
+        if activity_type := request.query_params.get("type"):
+            activities = activities.filter(activity_type=activity_type)
+        return Response(ActivitySerializer(activities.order_by("received_at"), many=True).data)
+
+
+class QualiaOrderMessagesView(APIView):
+    @extend_schema(responses=MessageSerializer(many=True))
+    def get(self, request, order_id: str):
+        messages = Message.objects.filter(account__owner=request.user, order_id=order_id)
+        return Response(MessageSerializer(messages.order_by("created_date"), many=True).data)

@@ -1,5 +1,6 @@
 """Qualia activities: store each one and publish `qualia.activity.<type>` to the owner."""
 
+from django.db import transaction
 from django.utils import timezone
 
 from channels_app.models import Activity, InboundEvent
@@ -20,6 +21,10 @@ def activity_process(event: InboundEvent, payload: dict) -> bool:
             "received_at": received_at,
         },
     )
+    if created and activity.activity_type == "message":
+        from channels_app.tasks import qualia_message_fetch_task  # tasks import handlers
+
+        transaction.on_commit(lambda: qualia_message_fetch_task.delay(activity.pk), robust=True)
     if created:
         event_publish(
             owner=event.account.owner,
