@@ -139,3 +139,14 @@ def default_account(*, platform: str, external_id: str, secret: str = "", passwo
 
 def inbound_max_retries() -> int:
     return settings.INBOUND_MAX_RETRIES
+
+
+def channel_account_save(*, account: ChannelAccount, password: str | None = None, **fields):
+    """Create or update an account; a given password is stored as a Django password hash."""
+    for field, value in fields.items():
+        setattr(account, field, value)
+    if password is not None:
+        account.password_hash = make_password(password) if password else ""
+    with transaction.atomic():  # a unique violation rolls back only this
+        account.save()
+    return account

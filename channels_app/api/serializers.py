@@ -2,7 +2,7 @@ import json
 
 from rest_framework import serializers
 
-from channels_app.models import Activity, InboundEvent, Message
+from channels_app.models import Activity, ChannelAccount, InboundEvent, Message
 
 
 class InboundEventSerializer(serializers.ModelSerializer):
@@ -49,3 +49,44 @@ class MessageSerializer(serializers.ModelSerializer):
         model = Message
         fields = ["order_id", "message_id", "from_name", "text", "created_date", "read",
                   "order_number", "attachments", "stored_at"]  # fmt: skip
+
+
+class ChannelAccountSerializer(serializers.ModelSerializer):
+    """Secrets are write-only: accepted on create and update, never returned."""
+
+    secret = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    api_token = serializers.CharField(write_only=True, required=False, allow_blank=True)
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        help_text="HTTP Basic password (Qualia); stored hashed.",
+    )
+    has_secret = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChannelAccount
+        fields = ["id", "platform", "name", "external_id", "is_active", "receive_key",
+                  "created_at", "secret", "api_token", "password", "has_secret"]  # fmt: skip
+        read_only_fields = ["id", "receive_key", "created_at"]
+        validators = []  # uniqueness is checked in validate(), which names the field
+
+    def get_has_secret(self, account) -> bool:
+        return bool(account.secret or account.password_hash)
+
+    def validate_platform(self, value: str) -> str:
+        from channels_app.platforms.registry import PLATFORMS
+
+        if value not in PLATFORMS:
+            raise serializers.ValidationError(f"One of {', '.join(sorted(PLATFORMS))}.")
+        return value
+
+    def validate(self, attrs):
+        platform = attrs.get("platform") or getattr(self.instance, "platform", None)
+        external_id = attrs.get("external_id") or getattr(self.instance, "external_id", None)
+        taken = ChannelAccount.objects.filter(platform=platform, external_id=external_id)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError({"external_id": ["Already registered."]})
+        return attrs

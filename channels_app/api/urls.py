@@ -3,6 +3,8 @@ from django.urls import path
 from channels_app.api import views
 
 urlpatterns = [
+    path("channels", views.ChannelAccountListView.as_view(), name="channels"),
+    path("channels/<int:pk>", views.ChannelAccountDetailView.as_view(), name="channel"),
     path("inbound-events", views.InboundEventListView.as_view(), name="inbound-events"),
     path(
         "inbound-events/reprocess",

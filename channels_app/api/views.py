@@ -1,15 +1,19 @@
+from django.db import IntegrityError
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels_app import selectors, services
 from channels_app.api.serializers import (
     ActivitySerializer,
+    ChannelAccountSerializer,
     InboundEventSerializer,
     MessageSerializer,
     ReprocessSerializer,
 )
-from channels_app.models import Activity, Message
+from channels_app.models import Activity, ChannelAccount, Message
 from config.api import paginated, parse_since
 
 
@@ -58,3 +62,44 @@ class QualiaOrderMessagesView(APIView):
     def get(self, request, order_id: str):
         messages = Message.objects.filter(account__owner=request.user, order_id=order_id)
         return Response(MessageSerializer(messages.order_by("created_date"), many=True).data)
+
+
+class ChannelAccountListView(APIView):
+    @extend_schema(responses=ChannelAccountSerializer(many=True))
+    def get(self, request):
+        accounts = ChannelAccount.objects.filter(owner=request.user)
+        return paginated(request, accounts, ChannelAccountSerializer)
+
+    @extend_schema(request=ChannelAccountSerializer, responses={201: ChannelAccountSerializer})
+    def post(self, request):
+        incoming = ChannelAccountSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            account = services.channel_account_save(
+                account=ChannelAccount(owner=request.user), **incoming.validated_data
+            )
+        except IntegrityError as exc:  # a concurrent create won the same identifier
+            raise ValidationError({"external_id": ["Already registered."]}) from exc
+        return Response(ChannelAccountSerializer(account).data, status=201)
+
+
+class ChannelAccountDetailView(APIView):
+    def account(self, request, pk):
+        return get_object_or_404(ChannelAccount.objects.filter(owner=request.user), pk=pk)
+
+    @extend_schema(responses=ChannelAccountSerializer)
+    def get(self, request, pk: int):
+        return Response(ChannelAccountSerializer(self.account(request, pk)).data)
+
+    @extend_schema(request=ChannelAccountSerializer, responses=ChannelAccountSerializer)
+    def patch(self, request, pk: int):
+        account = self.account(request, pk)
+        incoming = ChannelAccountSerializer(account, data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        services.channel_account_save(account=account, **incoming.validated_data)
+        return Response(ChannelAccountSerializer(account).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        self.account(request, pk).delete()
+        return Response(status=204)
