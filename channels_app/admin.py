@@ -6,7 +6,21 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from channels_app import services
-from channels_app.models import Activity, ChannelAccount, InboundEvent
+from channels_app.models import (
+    Activity,
+    ChannelAccount,
+    Fulfillment,
+    InboundEvent,
+    InventoryLevel,
+    LineItem,
+    Message,
+    Order,
+    Payment,
+    Product,
+    Refund,
+    Store,
+    Variant,
+)
 from channels_app.platforms.registry import PLATFORMS
 
 
@@ -66,15 +80,93 @@ class InboundEventAdmin(admin.ModelAdmin):
         return False
 
 
+class ProjectionAdmin(admin.ModelAdmin):
+    """Projections are written by the platforms' handlers only: read-only here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ProjectionInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(ProjectionAdmin):
     list_display = ["order_id", "activity_type", "account", "received_at"]
     list_select_related = ["account"]
     list_filter = ["activity_type", "received_at"]
     search_fields = ["=order_id", "=message_id"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(Message)
+class MessageAdmin(ProjectionAdmin):
+    list_display = ["order_id", "message_id", "from_name", "created_date", "read"]
+    list_select_related = ["account"]
+    search_fields = ["=order_id", "=message_id", "from_name"]
+
+
+class LineItemInline(ProjectionInline):
+    model = LineItem
+
+
+class FulfillmentInline(ProjectionInline):
+    model = Fulfillment
+
+
+class RefundInline(ProjectionInline):
+    model = Refund
+
+
+@admin.register(Order)
+class OrderAdmin(ProjectionAdmin):
+    list_display = ["name", "external_id", "account", "financial_status", "fulfillment_status",
+                    "total_price", "currency", "remote_updated_at"]  # fmt: skip
+    list_select_related = ["account"]
+    list_filter = ["financial_status", "fulfillment_status"]
+    search_fields = ["=external_id", "name", "email"]
+    inlines = [LineItemInline, FulfillmentInline, RefundInline]
+
+
+class VariantInline(ProjectionInline):
+    model = Variant
+
+
+@admin.register(Product)
+class ProductAdmin(ProjectionAdmin):
+    list_display = ["title", "external_id", "account", "status", "remote_updated_at"]
+    list_select_related = ["account"]
+    search_fields = ["=external_id", "title"]
+    inlines = [VariantInline]
+
+
+@admin.register(InventoryLevel)
+class InventoryLevelAdmin(ProjectionAdmin):
+    list_display = ["inventory_item_id", "location_id", "available", "variant", "account"]
+    list_select_related = ["account", "variant"]
+    search_fields = ["=inventory_item_id", "=location_id"]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ProjectionAdmin):
+    list_display = ["external_id", "kind", "status", "amount", "currency", "customer", "account"]
+    list_select_related = ["account"]
+    list_filter = ["kind", "status"]
+    search_fields = ["=external_id", "=customer"]
+
+
+@admin.register(Store)
+class StoreAdmin(ProjectionAdmin):
+    list_display = ["account", "installed", "uninstalled_at"]
+    list_select_related = ["account"]
+    list_filter = ["installed"]

@@ -51,6 +51,47 @@ EVENT_TYPES = [
         },
         "qualia",
     ),
+    EventType(
+        "order.fulfilled",
+        "An order was fulfilled, with its tracking.",
+        {
+            **_ORDER_EXAMPLE,
+            "fulfillment_status": "fulfilled",
+            "tracking_number": "1Z999",
+            "tracking_company": "UPS",
+            "tracking_url": "https://www.ups.com/track?tracknum=1Z999",
+        },
+        "commerce",
+    ),
+    EventType(
+        "product.updated",
+        "A product was created or changed.",
+        {
+            "product_id": "632910392",
+            "title": "IPod Nano",
+            "status": "active",
+            "shop": "example.myshopify.com",
+        },
+        "commerce",
+    ),
+    EventType(
+        "inventory.updated",
+        "Stock changed at a location.",
+        {
+            "inventory_item_id": "808950810",
+            "location_id": "655441491",
+            "available": 5,
+            "sku": "IPOD-342-N",
+            "shop": "example.myshopify.com",
+        },
+        "commerce",
+    ),
+    EventType(
+        "store.uninstalled",
+        "The app was uninstalled from a store; its data is kept.",
+        {"shop": "example.myshopify.com"},
+        "commerce",
+    ),
     EventType("payment.succeeded", "A payment succeeded.", _PAYMENT_EXAMPLE, "payments"),
     EventType(
         "payment.failed",

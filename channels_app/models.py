@@ -246,3 +246,121 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.message_id} on {self.order_id}"
+
+
+class Store(models.Model):
+    """A shop installed on a commerce platform (Shopify): uninstalling keeps its data."""
+
+    account = models.OneToOneField(
+        ChannelAccount, on_delete=models.CASCADE, related_name="store", help_text="Account."
+    )
+    installed = models.BooleanField(default=True, help_text="False after app/uninstalled.")
+    uninstalled_at = models.DateTimeField(null=True, blank=True, help_text="When uninstalled.")
+
+    def __str__(self) -> str:
+        return str(self.account)
+
+
+class Fulfillment(models.Model):
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="fulfillments", help_text="Order."
+    )
+    external_id = models.CharField(max_length=100, help_text="The platform's fulfillment id.")
+    status = models.CharField(max_length=50, blank=True, default="", help_text="Its status.")
+    tracking_number = models.CharField(max_length=255, blank=True, default="", help_text="AWB.")
+    tracking_company = models.CharField(
+        max_length=255, blank=True, default="", help_text="Carrier."
+    )
+    tracking_url = models.URLField(max_length=2048, blank=True, default="", help_text="Tracking.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "external_id"], name="fulfillment_order_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"fulfillment {self.external_id}"
+
+
+class Refund(models.Model):
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="refunds", help_text="Order."
+    )
+    external_id = models.CharField(max_length=100, help_text="The platform's refund id.")
+    amount = models.DecimalField(max_digits=14, decimal_places=2, help_text="Refunded total.")
+    note = models.TextField(blank=True, default="", help_text="Merchant note.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "external_id"], name="refund_id")]
+
+    def __str__(self) -> str:
+        return f"refund {self.external_id}"
+
+
+class Product(models.Model):
+    account = models.ForeignKey(
+        ChannelAccount, on_delete=models.CASCADE, related_name="products", help_text="Store."
+    )
+    external_id = models.CharField(max_length=100, help_text="The platform's product id.")
+    title = models.CharField(max_length=500, blank=True, default="", help_text="Title.")
+    status = models.CharField(max_length=50, blank=True, default="", help_text="active, …")
+    remote_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="An older update never overwrites a newer one."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "external_id"], name="product_account_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.external_id
+
+
+class Variant(models.Model):
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="variants", help_text="Product."
+    )
+    external_id = models.CharField(max_length=100, help_text="The platform's variant id.")
+    sku = models.CharField(max_length=255, blank=True, default="", help_text="SKU.")
+    price = models.DecimalField(max_digits=14, decimal_places=2, null=True, help_text="Price.")
+    inventory_item_id = models.CharField(
+        max_length=100, blank=True, default="", db_index=True, help_text="Inventory item."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "external_id"], name="variant_product_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.sku or self.external_id
+
+
+class InventoryLevel(models.Model):
+    account = models.ForeignKey(
+        ChannelAccount, on_delete=models.CASCADE, related_name="inventory", help_text="Store."
+    )
+    inventory_item_id = models.CharField(max_length=100, help_text="Inventory item.")
+    location_id = models.CharField(max_length=100, help_text="Location.")
+    available = models.IntegerField(null=True, help_text="Units available.")
+    variant = models.ForeignKey(
+        Variant,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        help_text="The variant stocked, when known (an unknown item is still recorded).",
+    )
+    remote_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="An older update never overwrites a newer one."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "inventory_item_id", "location_id"], name="inventory_level_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inventory_item_id}@{self.location_id}"

@@ -140,3 +140,64 @@ def test_the_environment_secret_acts_as_a_default_account(client, settings, djan
     assert post(client, "/webhooks/shopify", body,
                 signed_headers(body, "orders/create", "e1")).status_code == 200  # fmt: skip
     assert ChannelAccount.objects.get().external_id == SHOP
+
+
+def deliver(client, topic: str, name: str, webhook_id: str) -> None:
+    body = fixture(name)
+    assert (
+        post(client, "/webhooks/shopify", body, signed_headers(body, topic, webhook_id)).status_code
+        == 200
+    )
+    process_all()
+
+
+def test_refunds_and_fulfillments_attach_to_the_order(client, account):
+    from channels_app.models import Fulfillment, Refund
+
+    deliver(client, "orders/create", "orders_create", "o1")
+    deliver(client, "refunds/create", "refunds_create", "r1")
+    deliver(client, "fulfillments/create", "fulfillments_create", "f1")
+
+    assert str(Refund.objects.get().amount) == "41.94"
+    fulfillment = Fulfillment.objects.get()
+    assert (fulfillment.tracking_number, fulfillment.tracking_company) == ("1Z2345", "UPS")
+    assert Order.objects.get().fulfillment_status == "fulfilled"
+    assert set(Event.objects.values_list("event_type", flat=True)) == {
+        "order.created",
+        "refund.created",
+        "order.fulfilled",
+    }
+
+
+def test_products_and_inventory_levels_project_and_link(client, account):
+    from channels_app.models import InventoryLevel, Variant
+
+    deliver(client, "products/update", "products_update", "p1")
+    deliver(client, "inventory_levels/update", "inventory_levels_update", "i1")
+
+    level = InventoryLevel.objects.get()
+    assert level.available == 42
+    assert level.variant == Variant.objects.get(sku="IPOD2008PINK")
+    assert {"product.updated", "inventory.updated"} <= set(
+        Event.objects.values_list("event_type", flat=True)
+    )
+
+
+def test_an_unknown_inventory_item_is_recorded_not_an_error(client, account):
+    from channels_app.models import InventoryLevel
+
+    deliver(client, "inventory_levels/update", "inventory_levels_update", "i2")
+
+    assert InventoryLevel.objects.get().variant is None
+    assert InboundEvent.objects.get().status == InboundEvent.Status.PROCESSED
+
+
+def test_an_uninstall_marks_the_store_and_keeps_its_data(client, account):
+    from channels_app.models import Store
+
+    deliver(client, "orders/create", "orders_create", "o1")
+    deliver(client, "app/uninstalled", "app_uninstalled", "u1")
+
+    assert Store.objects.get().installed is False
+    assert Order.objects.count() == 1
+    assert Event.objects.filter(event_type="store.uninstalled").count() == 1

@@ -4,12 +4,26 @@ Shopify retries and does not keep order: an update whose `updated_at` is older t
 stored is recorded but does not overwrite newer data.
 """
 
+import logging
 from decimal import Decimal, InvalidOperation
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from channels_app.models import InboundEvent, LineItem, Order
+from channels_app.models import (
+    Fulfillment,
+    InboundEvent,
+    InventoryLevel,
+    LineItem,
+    Order,
+    Product,
+    Refund,
+    Store,
+    Variant,
+)
 from webhooks.services import event_publish
+
+logger = logging.getLogger(__name__)
 
 
 def _decimal(value) -> Decimal | None:
@@ -19,7 +33,7 @@ def _decimal(value) -> Decimal | None:
         return None
 
 
-def _publish(event: InboundEvent, event_type: str, order: Order) -> None:
+def _publish(event: InboundEvent, event_type: str, order: Order, **extra) -> None:
     event_publish(
         owner=event.account.owner,
         event_type=event_type,
@@ -31,6 +45,7 @@ def _publish(event: InboundEvent, event_type: str, order: Order) -> None:
             "total_price": str(order.total_price) if order.total_price is not None else None,
             "currency": order.currency,
             "shop": event.account.external_id,
+            **extra,
         },
         idempotency_key=f"inbound:{event.pk}",
         source="shopify",
@@ -72,6 +87,124 @@ def order_upsert(event: InboundEvent, payload: dict, *, event_type: str) -> None
     _publish(event, "order.created" if created else event_type, order)
 
 
+def _newer(stored_at, incoming_at) -> bool:
+    return stored_at is None or incoming_at is None or incoming_at > stored_at
+
+
+def _order(event: InboundEvent, order_id) -> Order:
+    return Order.objects.get_or_create(account=event.account, external_id=str(order_id))[0]
+
+
+def refund_create(event: InboundEvent, payload: dict) -> None:
+    order = _order(event, payload["order_id"])
+    amount = sum(
+        (_decimal(t.get("amount")) or Decimal(0)) for t in payload.get("transactions") or []
+    )
+    Refund.objects.update_or_create(
+        order=order,
+        external_id=str(payload["id"]),
+        defaults={"amount": amount, "note": payload.get("note") or ""},
+    )
+    _publish(event, "refund.created", order, refund_id=str(payload["id"]), amount=str(amount))
+
+
+def fulfillment_create(event: InboundEvent, payload: dict) -> None:
+    order = _order(event, payload["order_id"])
+    Fulfillment.objects.update_or_create(
+        order=order,
+        external_id=str(payload["id"]),
+        defaults={
+            "status": payload.get("status") or "",
+            "tracking_number": payload.get("tracking_number") or "",
+            "tracking_company": payload.get("tracking_company") or "",
+            "tracking_url": payload.get("tracking_url") or "",
+        },
+    )
+    order.fulfillment_status = "fulfilled"
+    order.save(update_fields=["fulfillment_status", "updated_at"])
+    _publish(
+        event, "order.fulfilled", order,
+        tracking_number=payload.get("tracking_number"),
+        tracking_company=payload.get("tracking_company"),
+        tracking_url=payload.get("tracking_url"),
+    )  # fmt: skip
+
+
+def product_upsert(event: InboundEvent, payload: dict) -> None:
+    updated_at = parse_datetime(payload.get("updated_at") or "")
+    product, _ = Product.objects.select_for_update().get_or_create(
+        account=event.account, external_id=str(payload["id"])
+    )
+    if not _newer(product.remote_updated_at, updated_at):
+        return
+    product.title = payload.get("title") or ""
+    product.status = payload.get("status") or ""
+    product.remote_updated_at = updated_at
+    product.save()
+    for variant in payload.get("variants") or []:
+        Variant.objects.update_or_create(
+            product=product,
+            external_id=str(variant["id"]),
+            defaults={
+                "sku": variant.get("sku") or "",
+                "price": _decimal(variant.get("price")),
+                "inventory_item_id": str(variant.get("inventory_item_id") or ""),
+            },
+        )
+    event_publish(
+        owner=event.account.owner,
+        event_type="product.updated",
+        data={"product_id": product.external_id, "title": product.title,
+              "status": product.status, "shop": event.account.external_id},
+        idempotency_key=f"inbound:{event.pk}",
+        source="shopify",
+    )  # fmt: skip
+
+
+def inventory_level_update(event: InboundEvent, payload: dict) -> None:
+    item_id = str(payload["inventory_item_id"])
+    updated_at = parse_datetime(payload.get("updated_at") or "")
+    variant = Variant.objects.filter(
+        product__account=event.account, inventory_item_id=item_id
+    ).first()
+    if variant is None:
+        logger.warning(
+            "shopify.inventory_item_unknown",
+            extra={"inventory_item_id": item_id, "shop": event.account.external_id},
+        )
+    level, _ = InventoryLevel.objects.select_for_update().get_or_create(
+        account=event.account, inventory_item_id=item_id, location_id=str(payload["location_id"])
+    )
+    if not _newer(level.remote_updated_at, updated_at):
+        return
+    level.available = payload.get("available")
+    level.variant = variant
+    level.remote_updated_at = updated_at
+    level.save()
+    event_publish(
+        owner=event.account.owner,
+        event_type="inventory.updated",
+        data={"inventory_item_id": item_id, "location_id": level.location_id,
+              "available": level.available, "sku": variant.sku if variant else None,
+              "shop": event.account.external_id},
+        idempotency_key=f"inbound:{event.pk}",
+        source="shopify",
+    )  # fmt: skip
+
+
+def app_uninstalled(event: InboundEvent, payload: dict) -> None:
+    Store.objects.update_or_create(
+        account=event.account, defaults={"installed": False, "uninstalled_at": timezone.now()}
+    )
+    event_publish(
+        owner=event.account.owner,
+        event_type="store.uninstalled",
+        data={"shop": event.account.external_id},
+        idempotency_key=f"inbound:{event.pk}",
+        source="shopify",
+    )
+
+
 TOPICS = {
     "orders/create": lambda event, payload: order_upsert(
         event, payload, event_type="order.updated"
@@ -82,4 +215,10 @@ TOPICS = {
     "orders/cancelled": lambda event, payload: order_upsert(
         event, payload, event_type="order.cancelled"
     ),
+    "refunds/create": refund_create,
+    "fulfillments/create": fulfillment_create,
+    "products/create": product_upsert,
+    "products/update": product_upsert,
+    "inventory_levels/update": inventory_level_update,
+    "app/uninstalled": app_uninstalled,
 }
