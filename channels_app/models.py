@@ -41,6 +41,23 @@ class ChannelAccount(models.Model):
         default="",
         help_text="HTTP Basic password (Qualia), stored as a Django password hash.",
     )
+    verification = models.CharField(
+        max_length=20,
+        choices=[
+            ("", "The platform's own scheme"),
+            ("standard_webhooks", "Standard Webhooks headers"),
+            ("hmac_sha256", "Hex HMAC-SHA256 of the body in a named header"),
+        ],
+        blank=True,
+        default="",
+        help_text="For a source without a receiver of its own: how its requests are verified.",
+    )
+    signature_header = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="For `hmac_sha256` verification: the header carrying the hex signature.",
+    )
     is_active = models.BooleanField(default=True, help_text="Inactive accounts are refused (401).")
     receive_key = models.CharField(
         max_length=64,
@@ -364,3 +381,118 @@ class InventoryLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.inventory_item_id}@{self.location_id}"
+
+
+class Shipment(models.Model):
+    """A shipment as the marketplace or carrier last described it (Flipkart, Selloship)."""
+
+    account = models.ForeignKey(
+        ChannelAccount, on_delete=models.CASCADE, related_name="shipments", help_text="Account."
+    )
+    external_id = models.CharField(
+        max_length=100, help_text="The platform's shipment id (Flipkart shipmentId, AWB)."
+    )
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="shipments",
+        help_text="The order shipped, when the platform names it.",
+    )
+    awb = models.CharField(max_length=100, blank=True, default="", help_text="Air waybill.")
+    courier = models.CharField(max_length=100, blank=True, default="", help_text="Carrier.")
+    status = models.CharField(max_length=50, blank=True, default="", help_text="Latest status.")
+    tracking_history = models.JSONField(
+        default=list, help_text="Status updates as received, oldest first."
+    )
+    remote_updated_at = models.DateTimeField(
+        null=True, blank=True, help_text="An older update never overwrites a newer one."
+    )
+    updated_at = models.DateTimeField(auto_now=True, help_text="Last written here.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "external_id"], name="shipment_account_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"shipment {self.external_id}"
+
+
+class ProcessingReport(models.Model):
+    """A finished Amazon SP-API feed or report, with the document to fetch."""
+
+    class Kind(models.TextChoices):
+        FEED = "feed", "Feed"
+        REPORT = "report", "Report"
+
+    account = models.ForeignKey(
+        ChannelAccount, on_delete=models.CASCADE, related_name="reports", help_text="Account."
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, help_text="Feed or report.")
+    external_id = models.CharField(max_length=100, help_text="feedId or reportId.")
+    type = models.CharField(max_length=100, blank=True, default="", help_text="Feed/report type.")
+    processing_status = models.CharField(
+        max_length=50, blank=True, default="", help_text="DONE, CANCELLED, FATAL."
+    )
+    document_id = models.CharField(
+        max_length=200, blank=True, default="", help_text="Result or report document id."
+    )
+    updated_at = models.DateTimeField(auto_now=True, help_text="Last written here.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind", "external_id"], name="processing_report_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.external_id}"
+
+
+class SnsSubscription(models.Model):
+    """An Amazon SNS topic subscription we confirmed (or tried to) for an account."""
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        FAILED = "failed", "Failed"
+
+    account = models.ForeignKey(
+        ChannelAccount,
+        on_delete=models.CASCADE,
+        related_name="sns_subscriptions",
+        help_text="Account whose topic it is.",
+    )
+    topic_arn = models.CharField(max_length=255, help_text="The SNS topic.")
+    subscribe_url = models.URLField(max_length=2048, help_text="The confirmation URL we called.")
+    status = models.CharField(max_length=10, choices=Status.choices, help_text="Outcome.")
+    error = models.TextField(blank=True, default="", help_text="Why confirming failed.")
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When it arrived.")
+
+    def __str__(self) -> str:
+        return self.topic_arn
+
+
+class WebhookRegistration(models.Model):
+    """One of our receiver's webhook subscriptions on the platform (Shopify Admin API)."""
+
+    account = models.ForeignKey(
+        ChannelAccount,
+        on_delete=models.CASCADE,
+        related_name="registrations",
+        help_text="Account registered.",
+    )
+    topic = models.CharField(max_length=100, help_text="The platform's topic.")
+    address = models.URLField(max_length=2048, help_text="Our callback URL it posts to.")
+    remote_id = models.CharField(max_length=100, help_text="The platform's subscription id.")
+    updated_at = models.DateTimeField(auto_now=True, help_text="Last confirmed.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "topic"], name="registration_topic")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.topic}"
