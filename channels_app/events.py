@@ -1,5 +1,6 @@
 """Internal events the inbound channels publish, registered in the shared catalog."""
 
+from channels_app.models import ChannelAccount
 from channels_app.platforms.qualia.platform import ACTIVITY_TYPES
 from webhooks.catalog import EventType
 
@@ -115,3 +116,13 @@ EVENT_TYPES = [
         for activity_type in ACTIVITY_TYPES
     ),
 ]
+
+
+def source_namespaces() -> dict[str, str]:
+    """Each configured source (an account with its own verification) is a namespace of types."""
+    names = (
+        ChannelAccount.objects.exclude(verification="")
+        .values_list("platform", flat=True)
+        .distinct()
+    )
+    return {name: f"Events received from the configured source `{name}`." for name in names}

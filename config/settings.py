@@ -251,6 +251,8 @@ LOGGING = {
 # --- Product settings shared by the apps ------------------------------------------------------
 # Lists of webhooks.catalog.EventType, merged into the catalog subscriptions choose from.
 EVENT_TYPE_CATALOGS = ["webhooks.catalog.BUILTIN_EVENT_TYPES", "channels_app.events.EVENT_TYPES"]
+# Callables returning {namespace: description}: every `<namespace>.<type>` is a valid type.
+EVENT_TYPE_NAMESPACES = ["channels_app.events.source_namespaces"]
 # Called inside event_publish's transaction with the new Event; each returns how many deliveries
 # it created. This is how an event reaches subscriptions without webhooks importing them.
 EVENT_PUBLISH_HOOKS = ["subscriptions.services.deliveries_create_for_event"]

@@ -142,8 +142,33 @@ def event_types() -> list[EventType]:
     return sorted(_catalog().values(), key=lambda event_type: event_type.name)
 
 
+def open_namespaces() -> dict[str, str]:
+    """Namespaces whose every type is valid (`acme.` for a configured source `acme`), with a
+    description; each app contributes through `settings.EVENT_TYPE_NAMESPACES`.
+
+    Read on each call, not cached: they follow configuration rows, not code.
+    """
+    merged: dict[str, str] = {}
+    for path in settings.EVENT_TYPE_NAMESPACES:
+        merged.update(import_string(path)())
+    return merged
+
+
+def namespace_types() -> list[EventType]:
+    """The open namespaces as catalog entries (`acme.*`), for listing beside the types."""
+    return [
+        EventType(f"{namespace}.*", description, {}, "sources")
+        for namespace, description in sorted(open_namespaces().items())
+    ]
+
+
+def _in_open_namespace(name: str) -> bool:
+    namespace, dot, rest = name.partition(".")
+    return bool(dot and rest) and namespace in open_namespaces()
+
+
 def is_known(name: str) -> bool:
-    return name in _catalog()
+    return name in _catalog() or _in_open_namespace(name)
 
 
 def is_valid_pattern(pattern: str) -> bool:
@@ -152,7 +177,7 @@ def is_valid_pattern(pattern: str) -> bool:
         return True
     if pattern.endswith(".*"):
         prefix = pattern[:-1]
-        return any(name.startswith(prefix) for name in _catalog())
+        return any(name.startswith(prefix) for name in _catalog()) or _in_open_namespace(pattern)
     return False
 
 

@@ -1,8 +1,14 @@
 import json
+import re
 
 from rest_framework import serializers
 
 from channels_app.models import Activity, ChannelAccount, InboundEvent, Message
+from webhooks import catalog
+
+SOURCE_NAME = re.compile(r"[a-z][a-z0-9-]{1,49}")
+# Fixed routes under /api/webhooks/ that a source's receiver path would collide with.
+RESERVED_SOURCE_NAMES = {"events", "event-types", "register"}
 
 
 class InboundEventSerializer(serializers.ModelSerializer):
@@ -66,8 +72,9 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ChannelAccount
-        fields = ["id", "platform", "name", "external_id", "is_active", "receive_key",
-                  "created_at", "secret", "api_token", "password", "has_secret"]  # fmt: skip
+        fields = ["id", "platform", "name", "external_id", "verification", "signature_header",
+                  "is_active", "receive_key", "created_at", "secret", "api_token", "password",
+                  "has_secret"]  # fmt: skip
         read_only_fields = ["id", "receive_key", "created_at"]
         validators = []  # uniqueness is checked in validate(), which names the field
 
@@ -77,16 +84,44 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
     def validate_platform(self, value: str) -> str:
         from channels_app.platforms.registry import PLATFORMS
 
-        if value not in PLATFORMS:
-            raise serializers.ValidationError(f"One of {', '.join(sorted(PLATFORMS))}.")
+        if value in PLATFORMS:
+            return value
+        if not SOURCE_NAME.fullmatch(value) or value in RESERVED_SOURCE_NAMES:
+            raise serializers.ValidationError(
+                f"One of {', '.join(sorted(PLATFORMS))}, or a source name of lowercase letters, "
+                "digits and hyphens."
+            )
+        if any(known.name.startswith(f"{value}.") for known in catalog.event_types()):
+            raise serializers.ValidationError(f"`{value}` is taken by built-in event types.")
         return value
 
     def validate(self, attrs):
+        from channels_app.platforms.registry import PLATFORMS
+
         platform = attrs.get("platform") or getattr(self.instance, "platform", None)
         external_id = attrs.get("external_id") or getattr(self.instance, "external_id", None)
+        if platform not in PLATFORMS:
+            self._validate_source(attrs)
         taken = ChannelAccount.objects.filter(platform=platform, external_id=external_id)
         if self.instance is not None:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
             raise serializers.ValidationError({"external_id": ["Already registered."]})
         return attrs
+
+    def _validate_source(self, attrs) -> None:
+        """A source without a receiver of its own is only reachable with a way to verify it."""
+
+        def current(field):
+            return attrs.get(field, getattr(self.instance, field, ""))
+
+        if not current("verification"):
+            raise serializers.ValidationError(
+                {"verification": ["Required for a source without its own receiver."]}
+            )
+        if current("verification") == "hmac_sha256" and not current("signature_header"):
+            raise serializers.ValidationError(
+                {"signature_header": ["Required for hmac_sha256 verification."]}
+            )
+        if not current("secret"):
+            raise serializers.ValidationError({"secret": ["Required to verify the source."]})

@@ -25,7 +25,7 @@ STATS_WINDOW = timedelta(hours=24)
 class EventTypeListView(APIView):
     @extend_schema(responses=serializers.EventTypeSerializer(many=True))
     def get(self, request):
-        types = catalog.event_types()
+        types = [*catalog.event_types(), *catalog.namespace_types()]
         return Response(serializers.EventTypeSerializer(types, many=True).data)
 
 
