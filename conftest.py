@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
 
+from channels_app.selectors import active_accounts_forget
 from webhooks.services import api_token_create
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -186,6 +187,12 @@ def _children_disconnected(django_db_setup, django_db_blocker):
         deadline = time.monotonic() + 15
         while others() and time.monotonic() < deadline:
             time.sleep(0.1)
+
+
+@pytest.fixture(autouse=True)
+def _accounts_forgotten():
+    """Receivers remember accounts per process; each test's accounts are its own."""
+    active_accounts_forget()
 
 
 @pytest.fixture

@@ -1,9 +1,44 @@
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from channels_app.models import InboundEvent
+from channels_app.models import ChannelAccount, InboundEvent
+
+# (platform, external id) -> (valid until, account or None); bounded by clearing when full.
+_accounts: dict[tuple[str, str], tuple[float, ChannelAccount | None]] = {}
+_ACCOUNTS_MAX = 10_000
+
+
+def active_account(*, platform: str, external_id: str) -> ChannelAccount | None:
+    """The active account a receiver's request names, remembered in this process for
+    INBOUND_ACCOUNT_CACHE_SECONDS.
+
+    A burst of webhooks then costs one query and one secret decryption per few seconds instead
+    of one per request; deactivating, re-keying or creating an account takes effect within
+    that time.
+    """
+    key = (platform, external_id)
+    now = time.monotonic()
+    remembered = _accounts.get(key)
+    if remembered is not None and remembered[0] > now:
+        return remembered[1]
+    account = (
+        ChannelAccount.objects.select_related("owner")
+        .filter(platform=platform, external_id=external_id, is_active=True)
+        .first()
+    )
+    if len(_accounts) >= _ACCOUNTS_MAX:
+        _accounts.clear()
+    _accounts[key] = (now + settings.INBOUND_ACCOUNT_CACHE_SECONDS, account)
+    return account
+
+
+def active_accounts_forget() -> None:
+    """Drop what this process remembers (tests, whose rows do not outlive them)."""
+    _accounts.clear()
 
 
 def inbound_events_for(owner) -> QuerySet[InboundEvent]:

@@ -8,16 +8,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from channels_app.models import ChannelAccount, InboundEvent
+from webhooks import wake
 
 logger = logging.getLogger(__name__)
 
 Status = InboundEvent.Status
 PROCESS_TASK = "channels_app.tasks.inbound_event_process_task"
+DRAIN_TASK = "channels_app.tasks.inbound_events_drain_task"
+_DRAIN_BATCH = 100
 _LOST_AFTER = timedelta(minutes=1)
 
 
@@ -45,40 +48,102 @@ def inbound_event_store(
     """Store a received request once; returns the row and whether it was a duplicate.
 
     The unique constraint on (platform, account, external_id) decides, so two concurrent
-    deliveries of the same event store one row. Processing is queued after commit.
+    deliveries of the same event store one row. Processing is woken once the row is committed.
     """
+    fields = {
+        "platform": platform,
+        "account": account,
+        "topic": topic[:100],
+        "external_id": external_id[:255],
+        "body": body,
+        "headers": headers,
+        "remote_addr": remote_addr,
+    }
     try:
-        with transaction.atomic():
-            event = InboundEvent.objects.create(
-                platform=platform,
-                account=account,
-                topic=topic[:100],
-                external_id=external_id[:255],
-                body=body,
-                headers=headers,
-                remote_addr=remote_addr,
-            )
-            transaction.on_commit(lambda: _enqueue([event.pk]), robust=True)
+        if connection.in_atomic_block:
+            # A savepoint keeps a duplicate from aborting the caller's transaction.
+            with transaction.atomic():
+                event = InboundEvent.objects.create(**fields)
+        else:
+            # In autocommit the INSERT is its own transaction: one round trip, not three
+            # (BEGIN, INSERT, COMMIT), and committed when it returns.
+            event = InboundEvent.objects.create(**fields)
     except IntegrityError:
         existing = InboundEvent.objects.get(
             platform=platform, account=account, external_id=external_id[:255]
         )
         return existing, True
+    transaction.on_commit(lambda: inbound_account_wake(account_id=account.pk), robust=True)
     return event, False
 
 
-def inbound_event_process(*, event: InboundEvent) -> None:
+def _wake_key(account_id: int) -> str:
+    return f"inbound:wake:{account_id}"
+
+
+def inbound_account_wake(*, account_id: int, force: bool = False) -> None:
+    """Queue one drain of the account's received events for a burst of them, not one each."""
+    wake.wake(
+        task=DRAIN_TASK,
+        key=_wake_key(account_id),
+        args=[account_id],
+        ttl=settings.INBOUND_WAKE_DEBOUNCE_SECONDS,
+        force=force,
+    )
+
+
+def inbound_events_drain(*, account_id: int) -> int:
+    """Process the account's received events, oldest first; returns how many were processed.
+
+    A failed one is queued for its retries (channels_app.tasks); the others go on.
+    """
+    wake.wake_acknowledge(_wake_key(account_id))
+    processed, after = 0, 0
+    while ids := list(
+        InboundEvent.objects.filter(account_id=account_id, status=Status.RECEIVED, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:_DRAIN_BATCH]
+    ):
+        events = InboundEvent.objects.select_related("account__owner").filter(pk__in=ids)
+        for event in events.order_by("pk"):
+            try:
+                processed += inbound_event_process(event=event)
+            except Exception:
+                if settings.INBOUND_MAX_RETRIES > 0:
+                    _retry_later(event.pk)
+        after = ids[-1]  # forward only: a row another worker holds is theirs to finish
+    return processed
+
+
+def _retry_later(event_id: int) -> None:
+    from celery import current_app
+
+    try:
+        current_app.send_task(PROCESS_TASK, args=[event_id], countdown=2, retries=1)
+    except Exception:
+        logger.exception("inbound.enqueue_failed", extra={"inbound_event_id": event_id})
+
+
+def inbound_event_process(*, event: InboundEvent) -> bool:
     """Run the platform's handler in one transaction: projections and internal events.
 
-    On error the row records it (status failed, error, traceback) and the exception goes on
-    to the caller, whose retry policy decides whether this was the last try.
+    The row is locked first and skipped when another worker holds it or it is already done,
+    so a duplicated message (a sweep, a drain and a retry racing) processes it once. Returns
+    whether it ran. On error the row records it (status failed, error, traceback) and the
+    exception goes on to the caller, whose retry policy decides whether this was the last try.
     """
     from channels_app.platforms.registry import platform_for
 
-    platform = platform_for(event.platform)
     try:
         with transaction.atomic():
-            handled = platform.process(event, json.loads(bytes(event.body)))
+            waiting = (
+                InboundEvent.objects.select_for_update(skip_locked=True)
+                .filter(pk=event.pk, status__in=[Status.RECEIVED, Status.FAILED])
+                .exists()
+            )
+            if not waiting:
+                return False
+            handled = platform_for(event.platform).process(event, json.loads(bytes(event.body)))
             InboundEvent.objects.filter(pk=event.pk).update(
                 status=Status.PROCESSED if handled else Status.IGNORED,
                 attempts=F("attempts") + 1,
@@ -94,6 +159,7 @@ def inbound_event_process(*, event: InboundEvent) -> None:
             traceback=traceback.format_exc()[-10000:],
         )
         raise
+    return True
 
 
 def inbound_events_reprocess(*, events: QuerySet[InboundEvent]) -> int:

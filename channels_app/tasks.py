@@ -25,6 +25,12 @@ def inbound_event_process_task(self, event_id: int) -> None:
 
 
 @shared_task
+def inbound_events_drain_task(account_id: int) -> int:
+    """Process an account's received events (one wake per burst of them)."""
+    return services.inbound_events_drain(account_id=account_id)
+
+
+@shared_task
 def inbound_events_sweep_task() -> int:
     """Beat: queue again the received events whose message was lost."""
     return services.inbound_events_sweep()

@@ -273,6 +273,11 @@ HEALTH_PENDING_WORK = {
 MAX_PAYLOAD_SIZE_MB = env.int("MAX_PAYLOAD_SIZE_MB", default=10)
 INBOUND_RATE_LIMIT_PER_MINUTE = env.int("INBOUND_RATE_LIMIT_PER_MINUTE", default=6000)
 INBOUND_MAX_RETRIES = env.int("INBOUND_MAX_RETRIES", default=5)
+# Receivers remember an account (and its decrypted secret) for this long per process.
+INBOUND_ACCOUNT_CACHE_SECONDS = env.int("INBOUND_ACCOUNT_CACHE_SECONDS", default=5)
+# A burst of webhooks for one account queues one drain: at most one wake per this many seconds
+# while a drain is queued and not yet started.
+INBOUND_WAKE_DEBOUNCE_SECONDS = env.int("INBOUND_WAKE_DEBOUNCE_SECONDS", default=10)
 # Single-tenant Qualia credentials: act as one account owned by the first superuser.
 WEBHOOK_USERNAME = env.str("WEBHOOK_USERNAME", default="")
 WEBHOOK_PASSWORD = env.str("WEBHOOK_PASSWORD", default="")

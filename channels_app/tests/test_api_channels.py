@@ -34,8 +34,8 @@ def test_a_qualia_password_is_stored_hashed(api):
     assert "pw-123456789" not in account.password_hash
 
 
-def test_unknown_platform_and_taken_identifier_are_422(api, other_api):
-    assert list(create(api, platform="myspace").json()["errors"]) == ["platform"]
+def test_an_invalid_platform_name_and_a_taken_identifier_are_422(api, other_api):
+    assert list(create(api, platform="My Space!").json()["errors"]) == ["platform"]
     create(api)
     assert list(create(other_api).json()["errors"]) == ["external_id"]
 

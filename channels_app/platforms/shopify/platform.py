@@ -14,6 +14,7 @@ from django.conf import settings
 from channels_app.models import ChannelAccount
 from channels_app.platforms.base import Platform, Unauthorized
 from channels_app.platforms.shopify import handlers
+from channels_app.selectors import active_account
 from channels_app.services import default_account
 
 PLATFORM = "shopify"
@@ -34,9 +35,7 @@ class Shopify(Platform):
         signature = request.headers.get("X-Shopify-Hmac-Sha256", "")
         if not shop or not signature:
             raise Unauthorized("X-Shopify-Shop-Domain and X-Shopify-Hmac-Sha256 are required.")
-        account = ChannelAccount.objects.filter(
-            platform=PLATFORM, external_id=shop, is_active=True
-        ).first()
+        account = active_account(platform=PLATFORM, external_id=shop)
         secret = account.secret if account else settings.SHOPIFY_WEBHOOK_SECRET
         if not secret or not hmac.compare_digest(shopify_hmac(secret, body), signature):
             raise Unauthorized("Invalid signature.")

@@ -1,0 +1,138 @@
+"""Waking and draining inbound processing: one broker message per burst, each row once."""
+
+import threading
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection, transaction
+
+from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.platforms.stripe import handlers
+from channels_app.services import inbound_event_process, inbound_event_store, inbound_events_drain
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def broker():
+    """The test broker (Redis in CI), emptied, to count the messages a test sends."""
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("counts messages in a Redis broker")
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def account(user):
+    return ChannelAccount.objects.create(
+        owner=user, platform="stripe", name="Stripe", external_id="acct_1", secret="whsec_x"
+    )
+
+
+def store(account, n: int) -> InboundEvent:
+    body = b'{"id": "evt_%d", "type": "customer.created", "data": {"object": {"id": "cus_1"}}}'
+    event, _ = inbound_event_store(
+        platform="stripe", account=account, topic="customer.created",
+        external_id=f"evt_{n}", body=body % n, headers={}, remote_addr="127.0.0.1",
+    )  # fmt: skip
+    return event
+
+
+def test_a_burst_of_webhooks_queues_one_drain(account, broker, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(20):
+            store(account, n)
+
+    assert broker.llen("inbound") == 1
+
+
+def test_a_drain_processes_every_received_event_of_its_account(account, other_user):
+    other = ChannelAccount.objects.create(
+        owner=other_user, platform="stripe", name="Other", external_id="acct_2", secret="x"
+    )
+    for n in range(3):
+        store(account, n)
+    elsewhere = store(other, 99)
+
+    assert inbound_events_drain(account_id=account.pk) == 3
+
+    statuses = set(InboundEvent.objects.filter(account=account).values_list("status", flat=True))
+    assert statuses == {InboundEvent.Status.IGNORED}  # customer.created is not projected
+    elsewhere.refresh_from_db()
+    assert elsewhere.status == InboundEvent.Status.RECEIVED
+
+
+def test_a_failing_event_is_queued_for_retry_and_the_others_go_on(account, broker, monkeypatch):
+    def broken(event, payload):
+        raise RuntimeError("handler bug")
+
+    monkeypatch.setitem(handlers.TYPES, "customer.created", broken)
+    first, second = store(account, 1), store(account, 2)
+    InboundEvent.objects.filter(pk=second.pk).update(topic="customer.deleted")
+
+    inbound_events_drain(account_id=account.pk)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.attempts, first.error) == (
+        InboundEvent.Status.FAILED, 1, "RuntimeError: handler bug",
+    )  # fmt: skip
+    assert second.status == InboundEvent.Status.IGNORED
+    assert broker.llen("inbound") == 1  # the retry of the failed one
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_another_worker_holds_is_skipped_not_processed_twice(account):
+    event = store(account, 1)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_row():
+        with transaction.atomic():
+            InboundEvent.objects.select_for_update().get(pk=event.pk)
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    locked.wait(10)
+    try:
+        ran = inbound_event_process(event=event)
+    finally:
+        release.set()
+        holder.join()
+
+    assert ran is False
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == (InboundEvent.Status.RECEIVED, 0)
+
+
+def test_a_processed_event_is_not_processed_again(account):
+    event = store(account, 1)
+
+    assert inbound_event_process(event=event) is True
+    assert inbound_event_process(event=event) is False
+
+    event.refresh_from_db()
+    assert event.attempts == 1
+
+
+def test_an_account_is_remembered_for_a_few_seconds(account, settings, monkeypatch):
+    import time
+
+    from channels_app import selectors
+
+    settings.INBOUND_ACCOUNT_CACHE_SECONDS = 5
+    assert selectors.active_account(platform="stripe", external_id="acct_1") == account
+    ChannelAccount.objects.filter(pk=account.pk).update(is_active=False)
+
+    remembered = selectors.active_account(platform="stripe", external_id="acct_1")
+    later = time.monotonic() + 6
+    monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+    expired = selectors.active_account(platform="stripe", external_id="acct_1")
+
+    assert remembered == account
+    assert expired is None
