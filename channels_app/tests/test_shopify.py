@@ -201,3 +201,13 @@ def test_an_uninstall_marks_the_store_and_keeps_its_data(client, account):
     assert Store.objects.get().installed is False
     assert Order.objects.count() == 1
     assert Event.objects.filter(event_type="store.uninstalled").count() == 1
+
+
+def test_a_non_ascii_signature_is_a_401_not_a_500(client, account):
+    body = fixture("orders_create")
+    headers = {**signed_headers(body, "orders/create", "wh-x"), "X-Shopify-Hmac-Sha256": "é" * 44}
+
+    response = post(client, "/webhooks/shopify", body, headers)
+
+    assert response.status_code == 401
+    assert not InboundEvent.objects.exists()

@@ -123,3 +123,12 @@ def test_a_missing_data_object_is_422(client, account):
     body = json.dumps({"id": "evt_y", "type": "invoice.paid", "data": {}}).encode()
     response = post(client, body, header_for(body))
     assert response.status_code == 422
+
+
+def test_a_non_ascii_signature_is_a_401_not_a_500(client, account):
+    body = fixture("payment_intent_succeeded")
+
+    response = post(client, body, f"t={int(time.time())},v1={'é' * 64}")
+
+    assert response.status_code == 401
+    assert not InboundEvent.objects.exists()

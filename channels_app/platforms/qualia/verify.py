@@ -7,7 +7,6 @@ the password itself), so the hash costs once a minute and not on every webhook.
 
 import base64
 import hashlib
-import hmac
 import time
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from channels_app.models import ChannelAccount
 from channels_app.platforms.base import Unauthorized
 from channels_app.services import default_account
+from webhooks.signing import constant_time_equal
 
 PLATFORM = "qualia"
 _REMEMBER_SECONDS = 60
@@ -42,7 +42,7 @@ def _account(username: str) -> ChannelAccount | None:
     if (
         account is None
         and settings.WEBHOOK_USERNAME
-        and hmac.compare_digest(username, settings.WEBHOOK_USERNAME)
+        and constant_time_equal(username, settings.WEBHOOK_USERNAME)
     ):
         account = default_account(
             platform=PLATFORM, external_id=username, password=settings.WEBHOOK_PASSWORD

@@ -16,6 +16,7 @@ from channels_app.platforms.base import Platform, Unauthorized
 from channels_app.platforms.shopify import handlers
 from channels_app.selectors import active_account
 from channels_app.services import default_account
+from webhooks.signing import constant_time_equal
 
 PLATFORM = "shopify"
 
@@ -37,7 +38,7 @@ class Shopify(Platform):
             raise Unauthorized("X-Shopify-Shop-Domain and X-Shopify-Hmac-Sha256 are required.")
         account = active_account(platform=PLATFORM, external_id=shop)
         secret = account.secret if account else settings.SHOPIFY_WEBHOOK_SECRET
-        if not secret or not hmac.compare_digest(shopify_hmac(secret, body), signature):
+        if not secret or not constant_time_equal(shopify_hmac(secret, body), signature):
             raise Unauthorized("Invalid signature.")
         if account is None:
             account = default_account(platform=PLATFORM, external_id=shop, secret=secret)

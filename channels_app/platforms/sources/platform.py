@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.base import Platform, Problem, Unauthorized
 from webhooks.services import event_publish
-from webhooks.signing import SignatureError, standard_verify
+from webhooks.signing import SignatureError, constant_time_equal, standard_verify
 
 STANDARD_WEBHOOKS = "standard_webhooks"
 HMAC_SHA256 = "hmac_sha256"
@@ -46,7 +46,7 @@ def payload_type(payload: dict) -> str:
 def _hmac_matches(account: ChannelAccount, request, body: bytes) -> bool:
     offered = request.headers.get(account.signature_header, "").removeprefix("sha256=")
     expected = hmac.new(account.secret.encode(), body, hashlib.sha256).hexdigest()
-    return bool(offered) and hmac.compare_digest(expected, offered.lower())
+    return bool(offered) and constant_time_equal(expected, offered.lower())
 
 
 def _standard_matches(account: ChannelAccount, request, body: bytes) -> bool:

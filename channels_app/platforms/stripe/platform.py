@@ -16,6 +16,7 @@ from channels_app.models import ChannelAccount
 from channels_app.platforms.base import Platform, Problem, Unauthorized
 from channels_app.platforms.stripe import handlers
 from channels_app.services import default_account
+from webhooks.signing import constant_time_equal
 
 PLATFORM = "stripe"
 TOLERANCE_SECONDS = 300
@@ -54,7 +55,7 @@ class Stripe(Platform):
             candidates.append((None, settings.STRIPE_WEBHOOK_SECRET))
         for account, secret in candidates:
             expected = stripe_signature(secret, timestamp, body)
-            if any(hmac.compare_digest(expected, offered) for offered in signatures):
+            if any(constant_time_equal(expected, offered) for offered in signatures):
                 return account or self._default_account(secret)
         raise Unauthorized("No signature matches.")
 
