@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from channels_app.models import ChannelAccount, InboundEvent
 from webhooks import wake
+from webhooks.services import event_publish
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +161,21 @@ def inbound_event_process(*, event: InboundEvent) -> bool:
         )
         raise
     return True
+
+
+def inbound_event_publish(*, event: InboundEvent, event_type: str, data: dict) -> None:
+    """Publish the internal event a processed inbound event produced to its owner's subscribers.
+
+    Keyed by the inbound row, so processing it again (a retry, a reprocess) publishes nothing
+    new: one internal event per inbound event.
+    """
+    event_publish(
+        owner=event.account.owner,
+        event_type=event_type,
+        data=data,
+        idempotency_key=f"inbound:{event.pk}",
+        source=event.platform,
+    )
 
 
 def inbound_events_reprocess(*, events: QuerySet[InboundEvent]) -> int:

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels_app.models import Activity, InboundEvent
-from webhooks.services import event_publish
+from channels_app.services import inbound_event_publish
 
 
 def activity_process(event: InboundEvent, payload: dict) -> bool:
@@ -26,8 +26,8 @@ def activity_process(event: InboundEvent, payload: dict) -> bool:
 
         transaction.on_commit(lambda: qualia_message_fetch_task.delay(activity.pk), robust=True)
     if created:
-        event_publish(
-            owner=event.account.owner,
+        inbound_event_publish(
+            event=event,
             event_type=f"qualia.activity.{activity.activity_type}",
             data={
                 "order_id": activity.order_id,
@@ -35,8 +35,6 @@ def activity_process(event: InboundEvent, payload: dict) -> bool:
                 "description": activity.description,
                 "message_id": activity.message_id or None,
             },
-            idempotency_key=f"inbound:{event.pk}",
-            source=PLATFORM,
         )
     return True
 

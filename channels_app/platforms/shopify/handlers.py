@@ -5,7 +5,7 @@ stored is recorded but does not overwrite newer data.
 """
 
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -21,34 +21,17 @@ from channels_app.models import (
     Store,
     Variant,
 )
-from webhooks.services import event_publish
+from channels_app.platforms.orders import decimal_or_none, is_newer, order_event_data
+from channels_app.services import inbound_event_publish
 
 logger = logging.getLogger(__name__)
 
 
-def _decimal(value) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else None
-    except InvalidOperation:
-        return None
-
-
 def _publish(event: InboundEvent, event_type: str, order: Order, **extra) -> None:
-    event_publish(
-        owner=event.account.owner,
+    inbound_event_publish(
+        event=event,
         event_type=event_type,
-        data={
-            "order_id": order.external_id,
-            "name": order.name,
-            "financial_status": order.financial_status,
-            "fulfillment_status": order.fulfillment_status,
-            "total_price": str(order.total_price) if order.total_price is not None else None,
-            "currency": order.currency,
-            "shop": event.account.external_id,
-            **extra,
-        },
-        idempotency_key=f"inbound:{event.pk}",
-        source="shopify",
+        data=order_event_data(order, shop=event.account.external_id, **extra),
     )
 
 
@@ -57,18 +40,13 @@ def order_upsert(event: InboundEvent, payload: dict, *, event_type: str) -> None
     order, created = Order.objects.select_for_update().get_or_create(
         account=event.account, external_id=str(payload["id"])
     )
-    if (
-        not created
-        and order.remote_updated_at
-        and updated_at
-        and updated_at <= order.remote_updated_at
-    ):
+    if not is_newer(order.remote_updated_at, updated_at):
         return  # an older (or repeated) update: keep the newer data
     order.name = payload.get("name") or ""
     order.email = payload.get("email") or ""
     order.financial_status = payload.get("financial_status") or ""
     order.fulfillment_status = payload.get("fulfillment_status") or ""
-    order.total_price = _decimal(payload.get("total_price"))
+    order.total_price = decimal_or_none(payload.get("total_price"))
     order.currency = payload.get("currency") or ""
     order.cancelled_at = parse_datetime(payload.get("cancelled_at") or "")
     order.remote_updated_at = updated_at
@@ -81,14 +59,10 @@ def order_upsert(event: InboundEvent, payload: dict, *, event_type: str) -> None
                 "sku": item.get("sku") or "",
                 "title": item.get("title") or "",
                 "quantity": int(item.get("quantity") or 0),
-                "price": _decimal(item.get("price")),
+                "price": decimal_or_none(item.get("price")),
             },
         )
     _publish(event, "order.created" if created else event_type, order)
-
-
-def _newer(stored_at, incoming_at) -> bool:
-    return stored_at is None or incoming_at is None or incoming_at > stored_at
 
 
 def _order(event: InboundEvent, order_id) -> Order:
@@ -98,7 +72,7 @@ def _order(event: InboundEvent, order_id) -> Order:
 def refund_create(event: InboundEvent, payload: dict) -> None:
     order = _order(event, payload["order_id"])
     amount = sum(
-        (_decimal(t.get("amount")) or Decimal(0)) for t in payload.get("transactions") or []
+        (decimal_or_none(t.get("amount")) or Decimal(0)) for t in payload.get("transactions") or []
     )
     Refund.objects.update_or_create(
         order=order,
@@ -135,7 +109,7 @@ def product_upsert(event: InboundEvent, payload: dict) -> None:
     product, _ = Product.objects.select_for_update().get_or_create(
         account=event.account, external_id=str(payload["id"])
     )
-    if not _newer(product.remote_updated_at, updated_at):
+    if not is_newer(product.remote_updated_at, updated_at):
         return
     product.title = payload.get("title") or ""
     product.status = payload.get("status") or ""
@@ -147,17 +121,15 @@ def product_upsert(event: InboundEvent, payload: dict) -> None:
             external_id=str(variant["id"]),
             defaults={
                 "sku": variant.get("sku") or "",
-                "price": _decimal(variant.get("price")),
+                "price": decimal_or_none(variant.get("price")),
                 "inventory_item_id": str(variant.get("inventory_item_id") or ""),
             },
         )
-    event_publish(
-        owner=event.account.owner,
+    inbound_event_publish(
+        event=event,
         event_type="product.updated",
         data={"product_id": product.external_id, "title": product.title,
               "status": product.status, "shop": event.account.external_id},
-        idempotency_key=f"inbound:{event.pk}",
-        source="shopify",
     )  # fmt: skip
 
 
@@ -175,20 +147,18 @@ def inventory_level_update(event: InboundEvent, payload: dict) -> None:
     level, _ = InventoryLevel.objects.select_for_update().get_or_create(
         account=event.account, inventory_item_id=item_id, location_id=str(payload["location_id"])
     )
-    if not _newer(level.remote_updated_at, updated_at):
+    if not is_newer(level.remote_updated_at, updated_at):
         return
     level.available = payload.get("available")
     level.variant = variant
     level.remote_updated_at = updated_at
     level.save()
-    event_publish(
-        owner=event.account.owner,
+    inbound_event_publish(
+        event=event,
         event_type="inventory.updated",
         data={"inventory_item_id": item_id, "location_id": level.location_id,
               "available": level.available, "sku": variant.sku if variant else None,
               "shop": event.account.external_id},
-        idempotency_key=f"inbound:{event.pk}",
-        source="shopify",
     )  # fmt: skip
 
 
@@ -196,12 +166,8 @@ def app_uninstalled(event: InboundEvent, payload: dict) -> None:
     Store.objects.update_or_create(
         account=event.account, defaults={"installed": False, "uninstalled_at": timezone.now()}
     )
-    event_publish(
-        owner=event.account.owner,
-        event_type="store.uninstalled",
-        data={"shop": event.account.external_id},
-        idempotency_key=f"inbound:{event.pk}",
-        source="shopify",
+    inbound_event_publish(
+        event=event, event_type="store.uninstalled", data={"shop": event.account.external_id}
     )
 
 

@@ -5,7 +5,7 @@ object updates nothing.
 """
 
 from channels_app.models import InboundEvent, Payment
-from webhooks.services import event_publish
+from channels_app.services import inbound_event_publish
 
 
 def _project(event: InboundEvent, payload: dict, *, kind: str) -> Payment | None:
@@ -30,8 +30,8 @@ def _handler(kind: str, event_type: str | None):
         payment = _project(event, payload, kind=kind)
         if payment is None or event_type is None:
             return
-        event_publish(
-            owner=event.account.owner,
+        inbound_event_publish(
+            event=event,
             event_type=event_type,
             data={
                 "payment_id": payment.external_id,
@@ -43,8 +43,6 @@ def _handler(kind: str, event_type: str | None):
                 "customer": payment.customer,
                 "stripe_event": payload["type"],
             },
-            idempotency_key=f"inbound:{event.pk}",
-            source="stripe",
         )
 
     return handle

@@ -1,0 +1,41 @@
+"""What every commerce platform's order projection shares (Shopify, Amazon, Flipkart).
+
+Platforms retry and do not keep order, so an update names the time it describes and one that
+is not newer than what is stored changes nothing; every `order.*` event carries the same
+summary of the order, whichever platform it came from.
+"""
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from channels_app.models import Order
+
+
+def is_newer(stored_at: datetime | None, incoming_at: datetime | None) -> bool:
+    """Whether an update at `incoming_at` may overwrite data written at `stored_at`.
+
+    An update without a time, or data that never had one, counts as newer; an equal time does
+    not (the same update retried).
+    """
+    return stored_at is None or incoming_at is None or incoming_at > stored_at
+
+
+def decimal_or_none(value) -> Decimal | None:
+    """A platform's money string or number as a Decimal; None when missing or not a number."""
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def order_event_data(order: Order, **extra) -> dict:
+    """The `data` of an `order.*` event: the order's summary, then the platform's extras."""
+    return {
+        "order_id": order.external_id,
+        "name": order.name,
+        "financial_status": order.financial_status,
+        "fulfillment_status": order.fulfillment_status or None,  # "" is not fulfilled yet
+        "total_price": str(order.total_price) if order.total_price is not None else None,
+        "currency": order.currency,
+        **extra,
+    }
