@@ -2,7 +2,7 @@
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from channels_app import services
@@ -16,12 +16,20 @@ from channels_app.models import (
     Message,
     Order,
     Payment,
+    ProcessingReport,
     Product,
     Refund,
+    Shipment,
+    SnsSubscription,
     Store,
     Variant,
+    WebhookRegistration,
 )
 from channels_app.platforms.registry import PLATFORMS
+from channels_app.platforms.shopify.registration import (
+    RegistrationError,
+    shopify_webhooks_register,
+)
 
 
 @admin.register(ChannelAccount)
@@ -30,9 +38,28 @@ class ChannelAccountAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     list_filter = ["platform", "is_active"]
     search_fields = ["name", "external_id", "owner__username"]
-    # Secrets and the password hash are write-only: never displayed.
-    exclude = ["secret", "password_hash"]
+    # Secrets, API tokens and the password hash are write-only (set through /api/channels):
+    # never displayed.
+    exclude = ["secret", "api_token", "password_hash"]
     readonly_fields = ["receive_key", "created_at"]
+    actions = ["register_shopify_webhooks"]
+
+    @admin.action(description="Register Shopify webhooks")
+    def register_shopify_webhooks(self, request, queryset):
+        for account in queryset.order_by("pk"):
+            try:
+                result = shopify_webhooks_register(account=account)
+            except RegistrationError as exc:
+                self.message_user(request, f"{account}: {exc.message}", messages.ERROR)
+                continue
+            failures = "; ".join(f"{r.topic}: {r.error}" for r in result.failed)
+            self.message_user(
+                request,
+                result.summary() + (f" ({failures})" if failures else ""),
+                messages.WARNING if failures else messages.SUCCESS,
+            )
+            for warning in result.warnings:
+                self.message_user(request, f"{account}: {warning}", messages.WARNING)
 
 
 class PlatformFilter(admin.SimpleListFilter):
@@ -170,3 +197,48 @@ class StoreAdmin(ProjectionAdmin):
     list_display = ["account", "installed", "uninstalled_at"]
     list_select_related = ["account"]
     list_filter = ["installed"]
+
+
+@admin.register(WebhookRegistration)
+class WebhookRegistrationAdmin(ProjectionAdmin):
+    """Written by the "Register Shopify webhooks" action and the register API only."""
+
+    list_display = ["account", "topic", "address", "remote_id", "updated_at"]
+    list_select_related = ["account"]
+    list_filter = ["topic"]
+    search_fields = ["account__external_id", "=remote_id"]
+
+
+@admin.register(ProcessingReport)
+class ProcessingReportAdmin(ProjectionAdmin):
+    """Amazon feeds and reports that finished, with the document to download."""
+
+    list_display = ["kind", "external_id", "type", "processing_status", "document_id", "account",
+                    "updated_at"]  # fmt: skip
+    list_select_related = ["account"]
+    list_filter = ["kind", "processing_status"]
+    search_fields = ["=external_id", "=document_id", "type"]
+    date_hierarchy = "updated_at"
+
+
+@admin.register(SnsSubscription)
+class SnsSubscriptionAdmin(ProjectionAdmin):
+    """Amazon SNS subscriptions we confirmed, or failed to (with why)."""
+
+    list_display = ["topic_arn", "account", "status", "created_at"]
+    list_select_related = ["account"]
+    list_filter = ["status"]
+    search_fields = ["topic_arn", "account__name"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ProjectionAdmin):
+    """Flipkart and Selloship shipments (returns are `return-<id>`), with their tracking."""
+
+    list_display = ["external_id", "awb", "courier", "status", "order", "account",
+                    "remote_updated_at"]  # fmt: skip
+    list_select_related = ["account", "order"]
+    list_filter = ["status", "courier"]
+    search_fields = ["=external_id", "=awb", "=order__external_id"]
+    date_hierarchy = "updated_at"

@@ -31,6 +31,28 @@ _PAYMENT_EXAMPLE = {
     "stripe_event": "payment_intent.succeeded",
 }
 
+_SHIPMENT_EXAMPLE = {
+    "shipment_id": "d133588f-b0ac-443b-99b4-7ac8648a0f89",
+    "awb": "FMPP0123456789",
+    "courier": "Ekart Logistics",
+    "status": "SHIPPED",
+    "order_id": "OD108833803073636000",
+    "updated_at": "2024-04-08T17:35:15+00:00",
+    "platform_event": "shipment_shipped",
+    "account": "flipkart-app-id",
+}
+
+_RETURN_EXAMPLE = {
+    **_SHIPMENT_EXAMPLE,
+    "shipment_id": "return-12163284937418190",
+    "awb": "FMPR0123456789",
+    "status": "RETURN_CREATED",
+    "platform_event": "return_created",
+    "return_id": "12163284937418190",
+    "forward_shipment_id": "d133588f-b0ac-443b-99b4-7ac8648a0f89",
+    "reason": "DAMAGED_PRODUCT",
+}
+
 EVENT_TYPES = [
     EventType("order.created", "A store received a new order.", _ORDER_EXAMPLE, "commerce"),
     EventType("order.updated", "An order changed.", _ORDER_EXAMPLE, "commerce"),
@@ -105,6 +127,79 @@ EVENT_TYPES = [
         "A payment was refunded.",
         {**_PAYMENT_EXAMPLE, "kind": "charge", "amount_refunded": 2000},
         "payments",
+    ),
+    EventType(
+        "shipment.created",
+        "A marketplace or shipping aggregator created a shipment (Flipkart, Selloship).",
+        {**_SHIPMENT_EXAMPLE, "status": "CREATED", "platform_event": "shipment_created"},
+        "shipping",
+    ),
+    EventType(
+        "shipment.updated",
+        "A shipment moved on: ready to dispatch, shipped, in transit.",
+        _SHIPMENT_EXAMPLE,
+        "shipping",
+    ),
+    EventType(
+        "shipment.delivered",
+        "A shipment was delivered.",
+        {**_SHIPMENT_EXAMPLE, "status": "DELIVERED", "platform_event": "shipment_delivered"},
+        "shipping",
+    ),
+    EventType(
+        "shipment.cancelled",
+        "A shipment, or items in it, was cancelled before delivery.",
+        {**_SHIPMENT_EXAMPLE, "status": "CANCELLED", "platform_event": "shipment_cancelled"},
+        "shipping",
+    ),
+    EventType(
+        "shipment.rto",
+        "A shipment is returning to origin (refused or undeliverable).",
+        {
+            **_SHIPMENT_EXAMPLE,
+            "awb": "1490811234567",
+            "courier": "Delhivery",
+            "status": "RTO_INITIATED",
+            "platform_event": "SHIPMENT_RTO",
+            "account": "seller-42",
+        },
+        "shipping",
+    ),
+    EventType(
+        "return.created",
+        "A customer return was requested; its pickup is a reverse shipment.",
+        _RETURN_EXAMPLE,
+        "shipping",
+    ),
+    EventType(
+        "return.updated",
+        "A customer return moved on: picked up, completed, cancelled.",
+        {**_RETURN_EXAMPLE, "status": "RETURN_COMPLETED", "platform_event": "return_completed"},
+        "shipping",
+    ),
+    EventType(
+        "amazon.feed.finished",
+        "Amazon finished processing a feed (SP-API FEED_PROCESSING_FINISHED).",
+        {
+            "feed_id": "53347018456",
+            "feed_type": "POST_PRODUCT_DATA",
+            "processing_status": "DONE",
+            "result_feed_document_id": "amzn1.tortuga.3.edbcd0d8-3434-8222.URUTI57URI9BMZ",
+            "seller_id": "A3TH9S8BH6GOGM",
+        },
+        "amazon",
+    ),
+    EventType(
+        "amazon.report.finished",
+        "Amazon finished processing a report (SP-API REPORT_PROCESSING_FINISHED).",
+        {
+            "report_id": "54517018502",
+            "report_type": "GET_FLAT_FILE_ACTIONABLE_ORDER_DATA",
+            "processing_status": "DONE",
+            "report_document_id": "amzn1.tortuga.3.edbcd0d8-3434-8222.REP4567URI9BMZ",
+            "seller_id": "A3TH9S8BH6GOGM",
+        },
+        "amazon",
     ),
     *(
         EventType(

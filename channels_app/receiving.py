@@ -84,7 +84,21 @@ def receive(request: HttpRequest, platform: Platform) -> JsonResponse:
         return _error("Could not store the event; please retry.", "unavailable", 503)
 
 
+def _parse(platform: Platform, body: bytes, check):
+    """(payload, None), or (None, the 400 or 422 answer); `check` lists the problems."""
+    try:
+        payload = parse_json(body)
+    except ValueError:
+        return None, platform.bad_json()
+    problems = check(payload)
+    return (None, platform.invalid(problems)) if problems else (payload, None)
+
+
 def _authenticate_and_store(request, platform: Platform, body: bytes, started: float):
+    if platform.signature_in_body:
+        _, refusal = _parse(platform, body, platform.envelope_problems)
+        if refusal is not None:
+            return refusal
     try:
         account = platform.authenticate(request, body)
     except Unauthorized as exc:
@@ -93,14 +107,9 @@ def _authenticate_and_store(request, platform: Platform, body: bytes, started: f
             "inbound.unauthorized", extra={"platform": platform.name, "reason": str(exc)}
         )
         return platform.unauthorized(str(exc))
-
-    try:
-        payload = parse_json(body)
-    except ValueError:
-        return platform.bad_json()
-    problems = platform.validate(payload)
-    if problems:
-        return platform.invalid(problems)
+    payload, refusal = _parse(platform, body, platform.validate)
+    if refusal is not None:
+        return refusal
 
     topic, external_id = platform.describe(request, payload, body)
     event, duplicate = inbound_event_store(

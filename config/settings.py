@@ -286,7 +286,24 @@ QUALIA_API_URL = env.str(
 )
 QUALIA_API_TOKEN = env.str("QUALIA_API_TOKEN", default="")
 SHOPIFY_WEBHOOK_SECRET = env.str("SHOPIFY_WEBHOOK_SECRET", default="")
+# Registering our receiver with a shop (POST /api/webhooks/register/<account_id>): the public
+# base URL Shopify posts to (+ /webhooks/shopify), and the pinned Admin REST API version.
+WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default="")
+SHOPIFY_API_VERSION = env.str("SHOPIFY_API_VERSION", default="2025-07")
+SHOPIFY_ADMIN_URL_TEMPLATE = env.str(
+    "SHOPIFY_ADMIN_URL_TEMPLATE", default="https://{shop}/admin/api/{version}/{resource}"
+)
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Amazon SP-API over SNS: SigningCertURL and SubscribeURL are fetched only with these schemes
+# and from a hostname fully matching this pattern (tests allow http on 127.0.0.1).
+AMAZON_SNS_CERT_HOST_PATTERN = env.str(
+    "AMAZON_SNS_CERT_HOST_PATTERN", default=r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$"
+)
+AMAZON_SNS_URL_SCHEMES = env.list("AMAZON_SNS_URL_SCHEMES", default=["https"])
+# Older messages are refused as replays; keep it above the topic's delivery retry window.
+AMAZON_SNS_MAX_AGE_SECONDS = env.int("AMAZON_SNS_MAX_AGE_SECONDS", default=3600)
+AMAZON_SNS_CERT_CACHE_SECONDS = env.int("AMAZON_SNS_CERT_CACHE_SECONDS", default=3600)
+AMAZON_SNS_HTTP_TIMEOUT_SECONDS = env.float("AMAZON_SNS_HTTP_TIMEOUT_SECONDS", default=5)
 
 # --- Live stream (SSE, served by the ASGI process) -------------------------------------------
 STREAM_POLL_SECONDS = env.float("STREAM_POLL_SECONDS", default=0.5)

@@ -125,3 +125,30 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
             )
         if not current("secret"):
             raise serializers.ValidationError({"secret": ["Required to verify the source."]})
+
+
+class RegistrationTopicSerializer(serializers.Serializer):
+    topic = serializers.CharField(help_text="Shopify topic, e.g. orders/create.")
+    outcome = serializers.ChoiceField(choices=["created", "updated", "kept", "failed"])
+    remote_id = serializers.CharField(help_text="Shopify's webhook subscription id.")
+    error = serializers.CharField(help_text="Why Shopify refused it, when failed.")
+
+
+class RegistrationFailureSerializer(serializers.Serializer):
+    topic = serializers.CharField()
+    error = serializers.CharField()
+
+
+class WebhookRegistrationResultSerializer(serializers.Serializer):
+    """The answer of POST /api/webhooks/register/<account_id> (documentation only)."""
+
+    account_id = serializers.IntegerField()
+    shop = serializers.CharField(help_text="The shop domain registered.")
+    address = serializers.URLField(help_text="Our callback URL Shopify now posts to.")
+    api_version = serializers.CharField(help_text="The pinned Admin API version used.")
+    created = serializers.ListField(child=serializers.CharField())
+    updated = serializers.ListField(child=serializers.CharField())
+    kept = serializers.ListField(child=serializers.CharField())
+    failed = RegistrationFailureSerializer(many=True)
+    topics = RegistrationTopicSerializer(many=True)
+    warnings = serializers.ListField(child=serializers.CharField())

@@ -30,6 +30,10 @@ class Problem:
 
 class Platform:
     name: str = ""
+    # True when the signature travels inside the JSON body (Amazon SNS): the body is then
+    # parsed and its envelope checked before authentication, as a malformed one has nothing
+    # to verify.
+    signature_in_body: bool = False
 
     def rate_limit_key(self, request: HttpRequest) -> str:
         """Who is posting, before authentication (a header, a username): the rate-limit unit."""
@@ -44,6 +48,10 @@ class Platform:
             if isinstance(payload, dict)
             else [Problem(("body",), "expected an object", "type_error")]
         )
+
+    def envelope_problems(self, payload) -> list[Problem]:
+        """With `signature_in_body`: what stops the signature from being checked at all."""
+        return []
 
     def describe(self, request: HttpRequest, payload: dict, body: bytes) -> tuple[str, str]:
         """(topic, external id) of the event; the id is what duplicates share."""

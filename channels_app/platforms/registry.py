@@ -4,14 +4,18 @@ A name that is not here is a configured source when an account says how to verif
 (channels_app.platforms.sources); anything else is unknown (404).
 """
 
+from channels_app.platforms.amazon.platform import Amazon
 from channels_app.platforms.base import Platform
+from channels_app.platforms.flipkart.platform import Flipkart
 from channels_app.platforms.qualia.platform import Qualia
+from channels_app.platforms.selloship.platform import Selloship
 from channels_app.platforms.shopify.platform import Shopify
 from channels_app.platforms.sources.platform import ConfiguredSource, source_accounts
 from channels_app.platforms.stripe.platform import Stripe
 
 PLATFORMS: dict[str, Platform] = {
-    platform.name: platform for platform in [Qualia(), Shopify(), Stripe()]
+    platform.name: platform
+    for platform in [Qualia(), Shopify(), Stripe(), Flipkart(), Selloship(), Amazon()]
 }
 
 

@@ -1,0 +1,223 @@
+"""SP-API notifications into projections and internal events, and SNS subscription confirming.
+
+Shapes are Amazon's published schemas (amzn/selling-partner-api-models,
+schemas/notifications/*.json). Most notifications spell their keys in camelCase
+(`notificationType`, `payload.feedProcessingFinishedNotification.feedId`) but ORDER_CHANGE uses
+PascalCase throughout (`NotificationType`, `Payload.OrderChangeNotification.AmazonOrderId`), so
+every key is read through `field`, which accepts either.
+
+SNS does not keep order: an ORDER_CHANGE whose `eventTime` is not newer than the one that last
+wrote the order is recorded but changes nothing.
+"""
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from channels_app.models import InboundEvent, LineItem, Order, ProcessingReport, SnsSubscription
+from channels_app.platforms.amazon.verify import sns_url_allowed
+from channels_app.platforms.base import Problem
+from channels_app.platforms.orders import is_newer, order_event_data
+from channels_app.services import inbound_event_publish
+
+# Orders API OrderStatus → our financial/fulfillment vocabulary. Amazon moves an order out of
+# Pending (and PendingAvailability, for pre-orders) once payment is authorized.
+FINANCIAL_STATUS = {
+    "Pending": "pending",
+    "PendingAvailability": "pending",
+    "Unshipped": "paid",
+    "PartiallyShipped": "paid",
+    "Shipped": "paid",
+    "InvoiceUnconfirmed": "paid",
+}
+FULFILLMENT_STATUS = {"PartiallyShipped": "partial", "Shipped": "fulfilled",
+                      "InvoiceUnconfirmed": "fulfilled"}  # fmt: skip
+CANCELED = "Canceled"  # Amazon's spelling
+
+
+def field(obj, name: str):
+    """`obj[name]` for a camelCase `name`, else its PascalCase spelling; None when absent."""
+    if not isinstance(obj, dict):
+        return None
+    if name in obj:
+        return obj[name]
+    return obj.get(name[:1].upper() + name[1:])
+
+
+def notification_type(notification: dict) -> str:
+    """The SP-API `notificationType`, or "" when there is none."""
+    value = field(notification, "notificationType")
+    return value if isinstance(value, str) else ""
+
+
+def _section(notification: dict, name: str) -> dict:
+    return field(field(notification, "payload"), name) or {}
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def order_change_process(event: InboundEvent, notification: dict) -> None:
+    """ORDER_CHANGE: upsert the order by AmazonOrderId, then order.created/updated/cancelled."""
+    change = _section(notification, "orderChangeNotification")
+    summary = field(change, "summary") or {}
+    event_time = parse_datetime(_text(field(notification, "eventTime")))
+    order, created = Order.objects.select_for_update().get_or_create(
+        account=event.account, external_id=_text(field(change, "amazonOrderId"))
+    )
+    if not is_newer(order.remote_updated_at, event_time):
+        return  # an older (or repeated) notification: keep the newer data
+    status = _text(field(summary, "orderStatus"))
+    order.financial_status = FINANCIAL_STATUS.get(status, order.financial_status)
+    order.fulfillment_status = FULFILLMENT_STATUS.get(status, "")
+    if status == CANCELED and order.cancelled_at is None:
+        order.cancelled_at = event_time or timezone.now()
+    order.remote_updated_at = event_time
+    order.save()
+    for item in field(summary, "orderItems") or []:
+        LineItem.objects.update_or_create(
+            order=order,
+            external_id=_text(field(item, "orderItemId")),
+            defaults={
+                "sku": _text(field(item, "sellerSKU")),
+                "quantity": int(field(item, "quantity") or 0),
+            },
+        )
+    if status == CANCELED:
+        event_type = "order.cancelled"
+    else:
+        event_type = "order.created" if created else "order.updated"
+    trigger = field(change, "orderChangeTrigger") or {}
+    data = order_event_data(  # ORDER_CHANGE carries no amounts: total_price stays None
+        order,
+        shop=_text(field(change, "sellerId")),
+        order_status=status,
+        order_change_type=_text(field(change, "orderChangeType")),
+        change_reason=_text(field(trigger, "changeReason")),
+        marketplace_id=_text(field(summary, "marketplaceId")),
+    )
+    inbound_event_publish(event=event, event_type=event_type, data=data)
+
+
+def _processing_finished(
+    *, kind: str, section: str, noun: str, document: str, document_key: str, event_type: str
+):
+    """A handler recording a finished feed or report and publishing `event_type`."""
+
+    def handle(event: InboundEvent, notification: dict) -> None:
+        finished = _section(notification, section)
+        report, _ = ProcessingReport.objects.update_or_create(
+            account=event.account,
+            kind=kind,
+            external_id=_text(field(finished, f"{noun}Id")),
+            defaults={
+                "type": _text(field(finished, f"{noun}Type")),
+                "processing_status": _text(field(finished, "processingStatus")),
+                "document_id": _text(field(finished, document)),
+            },
+        )
+        inbound_event_publish(event=event, event_type=event_type, data={
+            f"{noun}_id": report.external_id,
+            f"{noun}_type": report.type,
+            "processing_status": report.processing_status,
+            document_key: report.document_id or None,
+            "seller_id": _text(field(finished, "sellerId")),
+        })  # fmt: skip
+
+    return handle
+
+
+NOTIFICATION_TYPES = {
+    "ORDER_CHANGE": order_change_process,
+    "FEED_PROCESSING_FINISHED": _processing_finished(
+        kind=ProcessingReport.Kind.FEED,
+        section="feedProcessingFinishedNotification",
+        noun="feed",
+        document="resultFeedDocumentId",
+        document_key="result_feed_document_id",
+        event_type="amazon.feed.finished",
+    ),
+    "REPORT_PROCESSING_FINISHED": _processing_finished(
+        kind=ProcessingReport.Kind.REPORT,
+        section="reportProcessingFinishedNotification",
+        noun="report",
+        document="reportDocumentId",
+        document_key="report_document_id",
+        event_type="amazon.report.finished",
+    ),
+}
+
+# What each handled notification must name, as (payload section, required id field).
+_REQUIRED = {
+    "ORDER_CHANGE": ("orderChangeNotification", "amazonOrderId"),
+    "FEED_PROCESSING_FINISHED": ("feedProcessingFinishedNotification", "feedId"),
+    "REPORT_PROCESSING_FINISHED": ("reportProcessingFinishedNotification", "reportId"),
+}
+
+
+def notification_problems(notification: dict) -> list[Problem]:
+    """Why a notification of a type we handle cannot be processed; [] for other types."""
+    required = _REQUIRED.get(notification_type(notification))
+    if required is None:
+        return []
+    section, id_field = required
+    loc = ("body", "Message", "payload", section)
+    finished = _section(notification, section)
+    if not isinstance(finished, dict) or not finished:
+        return [Problem(loc, "expected an object", "type_error")]
+    problems = []
+    identifier = field(finished, id_field)
+    if not isinstance(identifier, str) or not identifier:
+        problems.append(Problem((*loc, id_field), "field required", "value_error.missing"))
+    if section == "orderChangeNotification":
+        if parse_datetime(_text(field(notification, "eventTime"))) is None:
+            problems.append(
+                Problem(
+                    ("body", "Message", "eventTime"), "expected an ISO 8601 time", "value_error"
+                )
+            )
+        if not isinstance(field(finished, "summary") or {}, dict):
+            problems.append(Problem((*loc, "Summary"), "expected an object", "type_error"))
+    return problems
+
+
+def _confirmation_error(subscribe_url: str) -> str:
+    """Confirm by a GET of SubscribeURL; the error, or "" when SNS accepted it."""
+    if not sns_url_allowed(subscribe_url):
+        return "SubscribeURL is not an allowed Amazon SNS address."
+    try:
+        response = requests.get(
+            subscribe_url, timeout=settings.AMAZON_SNS_HTTP_TIMEOUT_SECONDS, allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        return f"{type(exc).__name__}: {exc}"[:2000]
+    if response.status_code != 200:
+        return f"SubscribeURL answered {response.status_code}: {response.text[:500]}"
+    return ""
+
+
+def sns_subscription_confirm(*, event: InboundEvent, message: dict) -> SnsSubscription:
+    """Confirm a verified SubscriptionConfirmation and record the outcome as an SnsSubscription.
+
+    Runs once per stored confirmation; reprocessing it after a failure tries again, and after a
+    success does nothing (the confirmed row is returned).
+    """
+    topic_arn, subscribe_url = message["TopicArn"], message["SubscribeURL"]
+    confirmed = SnsSubscription.objects.filter(
+        account=event.account,
+        topic_arn=topic_arn,
+        subscribe_url=subscribe_url,
+        status=SnsSubscription.Status.CONFIRMED,
+    ).first()
+    if confirmed is not None:
+        return confirmed
+    error = _confirmation_error(subscribe_url)
+    return SnsSubscription.objects.create(
+        account=event.account,
+        topic_arn=topic_arn,
+        subscribe_url=subscribe_url,
+        status=SnsSubscription.Status.FAILED if error else SnsSubscription.Status.CONFIRMED,
+        error=error,
+    )

@@ -1,0 +1,89 @@
+"""Selloship shipment events into the shipments projection and internal shipment.* events.
+
+A Selloship shipment is keyed by its AWB. `scans` is the courier's scan list as Selloship
+knows it (usually cumulative), so each webhook merges its scans into the tracking history
+and a scan already recorded is not added again.
+
+Selloship ships orders taken on the owner's sales channels (Shopify, Flipkart, ...), so
+`order_id` is looked up among the orders of every account of the same owner, by the
+channel's order id or the order's name (`#1001`). The shipment is linked only when exactly
+one order matches: an ambiguous id is left unlinked rather than linked to the wrong order.
+Selloship never creates orders; a shipment that arrives before its order stays unlinked
+until a later event of it names the order again.
+"""
+
+import logging
+
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+
+from channels_app.models import InboundEvent, Order
+from channels_app.platforms.shipments import shipment_apply, shipment_publish, tracking_entry
+
+logger = logging.getLogger(__name__)
+
+EVENTS = {
+    "SHIPMENT_CREATED": "shipment.created",
+    "SHIPMENT_UPDATED": "shipment.updated",
+    "SHIPMENT_DELIVERED": "shipment.delivered",
+    "SHIPMENT_RTO": "shipment.rto",
+}
+
+
+def order_for_shipment(*, event: InboundEvent, order_id: str) -> Order | None:
+    """The owner's one order with this id or name, from any of the owner's accounts."""
+    if not order_id:
+        return None
+    matches = list(
+        Order.objects.filter(account__owner=event.account.owner)
+        .filter(Q(external_id=order_id) | Q(name=order_id))
+        .order_by("pk")[:2]
+    )
+    if len(matches) != 1:
+        if matches:
+            logger.warning(
+                "selloship.order_ambiguous",
+                extra={"order_id": order_id, "inbound_event_id": event.pk},
+            )
+        return None
+    return matches[0]
+
+
+def _scan_entries(scans: list) -> list[dict]:
+    return [
+        tracking_entry(
+            status=str(scan.get("status") or ""),
+            at=parse_datetime(str(scan.get("timestamp") or "")),
+            location=scan.get("location"),
+            remarks=scan.get("remarks"),
+        )
+        for scan in scans
+        if isinstance(scan, dict)
+    ]
+
+
+def shipment_event(event: InboundEvent, payload: dict, *, event_type: str) -> None:
+    """One SHIPMENT_* event: project the shipment, then publish `event_type` if it is current."""
+    occurred_at = parse_datetime(str(payload.get("updated_at") or payload.get("timestamp") or ""))
+    # SHIPMENT_DELIVERED and SHIPMENT_RTO imply their status when the body leaves it out.
+    status = str(payload.get("status") or payload["event"].removeprefix("SHIPMENT_")).upper()
+    entries = _scan_entries(payload.get("scans") or []) or [
+        tracking_entry(status=status, at=occurred_at, event=payload["event"])
+    ]
+    shipment, current = shipment_apply(
+        account=event.account,
+        external_id=payload["awb"],
+        occurred_at=occurred_at,
+        status=status,
+        awb=payload["awb"],
+        courier=str(payload.get("courier") or ""),
+        order=order_for_shipment(event=event, order_id=str(payload.get("order_id") or "")),
+        entries=entries,
+    )
+    if current:
+        shipment_publish(
+            event=event,
+            event_type=event_type,
+            shipment=shipment,
+            channel_order_id=payload.get("order_id"),
+        )
