@@ -3,13 +3,16 @@
 
     .venv/bin/python bench/inbound.py [--seconds 15]
 
-Needs wrk (Debian package) and ../shared/peers (its ingest peer and setup_db.sh). Serves the
-peer and our app with gunicorn (2 sync workers, persistent connections, production settings),
-then runs wrk -t1 -c10 against: the peer's /ingest/ (one INSERT of a 1 KB body), our Shopify
-receiver (signed 1 KB-class orders, a new X-Shopify-Webhook-Id per request, so every request
-is stored) and our Qualia receiver (the seed's message activity, a distinct body per request,
-since Qualia is deduplicated on the body). Prints each figure and the ratio to the peer.
-Targets: Shopify >= 80 % of the peer with p99 <= 25 ms.
+Needs wrk (Debian package) and ../shared/peers (its ingest peer, FastAPI peer and
+setup_db.sh). Serves the bare Django peer and our app with gunicorn (2 sync workers,
+persistent connections, production settings) and the seed's FastAPI stack with uvicorn
+(2 workers, uvloop; installed once into bench/out/peers-venv), then runs wrk -t1 -c10 against:
+the peer's /ingest/ (one INSERT of a 1 KB body), our Shopify receiver (signed 1 KB-class
+orders, a new X-Shopify-Webhook-Id per request, so every request is stored), the FastAPI
+peer's /webhook/activity (the seed's Qualia endpoint) and ours (the same message activity, a
+distinct body per request, since ours deduplicates on the body). Prints each figure and the
+ratios. Targets: Shopify >= 80 % of the bare view with p99 <= 25 ms; Qualia at least the
+FastAPI peer's rate at no worse p99.
 """
 
 import argparse
@@ -84,6 +87,25 @@ def lua_scripts() -> tuple[Path, Path]:
     return shopify, qualia
 
 
+FASTAPI_PEER_PACKAGES = [
+    "fastapi==0.165.0",
+    "uvicorn==0.54.0",
+    "asyncpg==0.32.0",
+    "uvloop",
+    "httptools",
+]  # fmt: skip  (the versions of peers/RESULTS.md)
+
+
+def fastapi_peer_bin() -> Path:
+    """The FastAPI peer's own virtualenv (outside our requirements), created on first use."""
+    venv = OUT / "peers-venv"
+    if not (venv / "bin" / "uvicorn").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *FASTAPI_PEER_PACKAGES],
+                       check=True)  # fmt: skip
+    return venv / "bin"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15)
@@ -111,7 +133,16 @@ def main():
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=peers / "ingest_peer",
                    env=peer_env, check=True)  # fmt: skip
     os.environ.setdefault("LOG_LEVEL", "INFO")
+    # The limiter still runs (its Redis round trip is part of the cost), but never refuses.
+    os.environ["INBOUND_RATE_LIMIT_PER_MINUTE"] = "100000000"
     results = {}
+    fastapi_bin = fastapi_peer_bin()
+    fastapi = subprocess.Popen(
+        [str(fastapi_bin / "uvicorn"), "app:app", "--host", "127.0.0.1", "--port", "8993",
+         "--workers", "2", "--loop", "uvloop", "--http", "httptools", "--no-access-log"],
+        cwd=peers / "fastapi_peer", env=peer_env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
     peer = subprocess.Popen(
         [str(common.VENV_BIN / "gunicorn"), "ingestproj.wsgi:application", "-b", "127.0.0.1:8991",
          "-w", "2"],
@@ -135,16 +166,26 @@ def main():
             results["shopify"] = wrk(
                 "http://127.0.0.1:8992/webhooks/shopify", args.seconds, shopify_lua
             )
+            # Warm-up: each worker checks the password hash once, then remembers the credential.
+            wrk("http://127.0.0.1:8992/webhook/activity", 3, qualia_lua)
             results["qualia"] = wrk(
                 "http://127.0.0.1:8992/webhook/activity", args.seconds, qualia_lua
             )
+            wrk("http://127.0.0.1:8993/webhook/activity", 3, peers / "post_qualia.lua")
+            results["peer_fastapi_qualia"] = wrk(
+                "http://127.0.0.1:8993/webhook/activity", args.seconds, peers / "post_qualia.lua"
+            )
     finally:
-        os.killpg(peer.pid, 15)
-        peer.wait()
+        for server in (peer, fastapi):
+            os.killpg(server.pid, 15)
+            server.wait()
     base = results["peer_bare_insert"]["req_per_s"]
     results["ratios"] = {
         "shopify/peer": round(results["shopify"]["req_per_s"] / base, 3),
         "qualia/peer": round(results["qualia"]["req_per_s"] / base, 3),
+        "qualia/fastapi": round(
+            results["qualia"]["req_per_s"] / results["peer_fastapi_qualia"]["req_per_s"], 3
+        ),
     }
     for name, figures in results.items():
         print(f"{name:18} {json.dumps(figures)}")

@@ -21,6 +21,7 @@ from prometheus_client import Counter
 
 from channels_app.platforms.base import Platform, Unauthorized, parse_json
 from channels_app.services import inbound_event_store
+from config.redis import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +43,22 @@ def _rate_limited(platform: str, sender: str) -> int | None:
     """Seconds to wait when `sender` went over the limit this minute, else None."""
     window = int(time.time() // 60)
     key = f"inbound-rate:{platform}:{sender}:{window}"
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.add(key, 0, timeout=65)
-        count = cache.incr(key)
+    client = redis_client()
+    if client is not None:
+        count, _ = client.pipeline(transaction=False).incr(key).expire(key, 65).execute()
+    else:
+        count = _cache_count(key)
     if count > settings.INBOUND_RATE_LIMIT_PER_MINUTE:
         return 60 - int(time.time() % 60)
     return None
+
+
+def _cache_count(key: str) -> int:
+    try:
+        return cache.incr(key)
+    except ValueError:
+        cache.add(key, 0, timeout=65)
+        return cache.incr(key)
 
 
 def _error(detail: str, code: str, status: int) -> JsonResponse:

@@ -2,7 +2,8 @@
 
 Passwords are stored as Django password hashes, deliberately slow to check; a successful
 check is remembered in this process for a minute (keyed by a SHA-256 of the credentials, never
-the password itself), so the hash costs once a minute and not on every webhook.
+the password itself), so the hash costs once a minute and not on every webhook; the account
+itself comes from the receivers' short per-process cache (selectors.active_account).
 """
 
 import base64
@@ -14,6 +15,7 @@ from django.contrib.auth.hashers import check_password, make_password
 
 from channels_app.models import ChannelAccount
 from channels_app.platforms.base import Unauthorized
+from channels_app.selectors import active_account
 from channels_app.services import default_account
 from webhooks.signing import constant_time_equal
 
@@ -55,8 +57,8 @@ def authenticate(header: str) -> ChannelAccount:
     fingerprint = hashlib.sha256(f"{username}\0{password}".encode()).digest()
     remembered = _verified.get(fingerprint)
     if remembered and remembered[1] > time.monotonic():
-        account = ChannelAccount.objects.filter(pk=remembered[0], is_active=True).first()
-        if account is not None:
+        account = active_account(platform=PLATFORM, external_id=username)
+        if account is not None and account.pk == remembered[0]:
             return account
     account = _account(username)
     if account is None:
