@@ -11,7 +11,8 @@ Measures, in one run, on database `bench_outbound` and Redis db 13:
       requests.Session to the peers' sink;
   (b) end to end: event_publish of N events to one subscription, as fast as one process can,
       with a real Celery worker (prefork, concurrency 2) delivering to the sink, until the
-      sink has all N; plus the drain rate of the same N published before the worker starts;
+      sink has all N; the same with two publishing processes (as two web workers would);
+      plus the drain rate of the same N published before the worker starts;
   (c) fan-out: one event to 1,000 subscriptions;
   (d) isolation: p50/p99 publish-to-arrival latency of a healthy endpoint, alone and beside
       one that answers 10 s late.
@@ -20,6 +21,7 @@ Prints each figure and the ratios, and appends JSON lines to bench/out/outbound.
 
 import argparse
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -185,18 +187,35 @@ def ceiling(port: int, seconds: float) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def end_to_end(port: int, n: int) -> dict:
+def _publish_numbers(owner, numbers: range) -> None:
+    for number in numbers:
+        publish(owner, number)
+
+
+def publish_from(processes: int, owner, n: int) -> None:
+    """Publish events 0..n-1 from `processes` forked processes (one: this one)."""
+    if processes == 1:
+        _publish_numbers(owner, range(n))
+        return
+    from django.db import connections
+
+    connections.close_all()  # each child opens its own
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool.starmap(_publish_numbers, [(owner, range(i, n, processes)) for i in range(processes)])
+
+
+def end_to_end(port: int, n: int, publishers: int = 1) -> dict:
     owner = reset(port)
     subscribe(owner, port)
     with worker():
         started = time.perf_counter()
-        for number in range(n):
-            publish(owner, number)
+        publish_from(publishers, owner, n)
         published = time.perf_counter()
         finished = wait_for_count(port, n, timeout=300)
     lat = latencies_ms(port)
     return {
         "n": n,
+        "publishers": publishers,
         "seconds": round(finished - started, 2),
         "deliveries_per_s": round(n / (finished - started)),
         "publish_per_s": round(n / (published - started)),
@@ -267,6 +286,7 @@ def main():
     ):
         results["a_ceiling"] = ceiling(8961, seconds)
         results["b_end_to_end"] = end_to_end(8962, n)
+        results["b_end_to_end_2_publishers"] = end_to_end(8962, n, publishers=2)
         results["b_drain"] = drain(8961, n)
         results["c_fanout"] = fanout(8961, fan)
         results["d_isolation_alone"] = isolation(8962, 8963, 20, seconds, with_slow=False)
@@ -274,6 +294,9 @@ def main():
     ceiling_rate = results["a_ceiling"]["deliveries_per_s"]
     results["ratios"] = {
         "b_end_to_end/a": round(results["b_end_to_end"]["deliveries_per_s"] / ceiling_rate, 3),
+        "b_end_to_end_2_publishers/a": round(
+            results["b_end_to_end_2_publishers"]["deliveries_per_s"] / ceiling_rate, 3
+        ),
         "b_drain/a": round(results["b_drain"]["deliveries_per_s"] / ceiling_rate, 3),
         "d_p99_beside_slow/alone": round(
             results["d_isolation_beside_slow"]["healthy_p99_ms"]

@@ -54,10 +54,18 @@ def _claim_deadline(subscription: Subscription, count: int, now: datetime) -> da
 def deliveries_claim(*, subscription: Subscription, limit: int, now: datetime) -> list[Delivery]:
     """Atomically move up to `limit` due deliveries of `subscription` to `delivering`.
 
-    PostgreSQL skips rows another worker has locked; on SQLite (no row locks) the IMMEDIATE
-    transaction serialises claimers and the status condition on the UPDATE keeps them apart.
+    One batch per endpoint at a time: claimers of a subscription queue on its row, and one
+    that finds a batch still in flight claims nothing (checking outside the lock let two
+    workers each claim a batch of the same slow endpoint and starve every other one).
+    PostgreSQL skips delivery rows another worker has locked; on SQLite (no row locks) the
+    IMMEDIATE transaction serialises claimers and the status condition on the UPDATE keeps
+    them apart.
     """
     with transaction.atomic():
+        # FOR NO KEY UPDATE: publishers inserting deliveries (FOR KEY SHARE) are not blocked.
+        list(Subscription.objects.select_for_update(no_key=True).filter(pk=subscription.pk))
+        if _batch_in_flight(subscription, now):
+            return []
         due = list(
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("event")
@@ -234,8 +242,6 @@ def subscription_deliveries_send(*, subscription_id: int) -> int:
     ).first()
     if subscription is None or (subscription.paused_until and subscription.paused_until > now):
         return 0
-    if _batch_in_flight(subscription, now):
-        return 0
     half_open = subscription.consecutive_failures >= settings.DELIVERY_BREAKER_THRESHOLD
     limit = 1 if half_open else settings.DELIVERY_BATCH_SIZE
     batch = deliveries_claim(subscription=subscription, limit=limit, now=now)
@@ -246,7 +252,7 @@ def subscription_deliveries_send(*, subscription_id: int) -> int:
     state = _BatchState(subscription.consecutive_failures, subscription.failing_since)
     pending_attempts: list[DeliveryAttempt] = []
     pending_rows: list[Delivery] = []
-    last_flush = time.monotonic()
+    last_flush = started = time.monotonic()
     attempted = 0
     for index, delivery in enumerate(batch):
         attempt, result = attempt_send(
@@ -275,6 +281,12 @@ def subscription_deliveries_send(*, subscription_id: int) -> int:
         if state.paused_until or state.disabled_reason:
             _flush(pending_attempts, pending_rows)
             _release(batch[index + 1 :], state.paused_until or now)
+            break
+        if time.monotonic() - started >= settings.DELIVERY_BATCH_SECONDS:
+            # A slow endpoint yields its worker: the rest of the batch goes back, due now,
+            # and the wake below queues it behind every other endpoint's work.
+            _flush(pending_attempts, pending_rows)
+            _release(batch[index + 1 :], now)
             break
     _flush(pending_attempts, pending_rows)
     _subscription_update_health(subscription, state)

@@ -3,14 +3,18 @@
 import hashlib
 import hmac
 import json
+import threading
 import time
 from datetime import timedelta
 
 import pytest
+import redis
+from django.db import connection
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from subscriptions.delivery.engine import (
+    deliveries_claim,
     deliveries_cleanup,
     deliveries_sweep,
     subscription_deliveries_send,
@@ -251,6 +255,26 @@ def test_running_the_same_task_twice_sends_once(user, subscription, receiver):
     assert len(receiver.requests) == 1
 
 
+def test_a_batch_past_its_time_budget_hands_the_rest_back_and_queues_a_wake(
+    user, subscription, receiver, settings
+):
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("counts messages in a Redis broker")
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.flushdb()
+    settings.DELIVERY_BATCH_SECONDS = 0  # every batch is over budget after its first send
+    for number in range(3):
+        publish(user, data={"task_id": f"t{number}"})
+
+    assert send(subscription) == 1
+
+    statuses = sorted(Delivery.objects.values_list("status", flat=True))
+    assert statuses == [Status.PENDING, Status.PENDING, Status.SUCCEEDED]
+    assert not Delivery.objects.filter(next_attempt_at__gt=timezone.now()).exists()
+    assert broker.llen("deliveries") == 1  # the wake that queues the rest behind others
+    assert send(subscription) == 1
+
+
 def test_a_batch_in_flight_on_another_worker_is_not_sent_again(user, subscription, receiver):
     publish(user)
     Delivery.objects.update(
@@ -260,6 +284,28 @@ def test_a_batch_in_flight_on_another_worker_is_not_sent_again(user, subscriptio
 
     assert send(subscription) == 0
     assert receiver.requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_claiming_one_endpoint_at_once_get_one_batch(user, subscription):
+    publish(user)
+    publish(user, data={"task_id": "t2"})
+    start, claims = threading.Barrier(2), []
+
+    def claim():
+        start.wait()
+        try:
+            claims.append(deliveries_claim(subscription=subscription, limit=1, now=timezone.now()))
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=claim) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert sorted(len(batch) for batch in claims) == [0, 1]
 
 
 def test_the_sweep_releases_a_stranded_delivery_which_then_goes_out(user, subscription, receiver):
