@@ -2,6 +2,7 @@
 
 import json
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
@@ -32,17 +33,53 @@ from channels_app.platforms.shopify.registration import (
 )
 
 
+class ChannelAccountForm(forms.ModelForm):
+    """Secrets are write-only here as in the API: typed in, never rendered back; a field left
+    empty keeps what is stored."""
+
+    new_secret = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Webhook signing secret. Leave empty to keep the current one.",
+    )
+    new_api_token = forms.CharField(
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Credentials for the platform's API. Leave empty to keep the current one.",
+    )
+    new_password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="HTTP Basic password (Qualia), stored hashed. Leave empty to keep it.",
+    )
+
+    class Meta:
+        model = ChannelAccount
+        fields = ["owner", "platform", "name", "external_id", "verification", "signature_header",
+                  "is_active"]  # fmt: skip
+
+
 @admin.register(ChannelAccount)
 class ChannelAccountAdmin(admin.ModelAdmin):
+    form = ChannelAccountForm
     list_display = ["name", "platform", "external_id", "owner", "is_active", "created_at"]
     list_select_related = ["owner"]
     list_filter = ["platform", "is_active"]
     search_fields = ["name", "external_id", "owner__username"]
-    # Secrets, API tokens and the password hash are write-only (set through /api/channels):
-    # never displayed.
-    exclude = ["secret", "api_token", "password_hash"]
     readonly_fields = ["receive_key", "created_at"]
     actions = ["register_shopify_webhooks"]
+
+    def save_model(self, request, obj, form, change):
+        written = {
+            field: form.cleaned_data[f"new_{field}"]
+            for field in ("secret", "api_token")
+            if form.cleaned_data.get(f"new_{field}")
+        }
+        services.channel_account_save(
+            account=obj, password=form.cleaned_data.get("new_password") or None, **written
+        )
 
     @admin.action(description="Register Shopify webhooks")
     def register_shopify_webhooks(self, request, queryset):

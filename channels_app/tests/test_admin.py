@@ -29,3 +29,25 @@ def test_a_raw_body_is_shown_escaped_and_an_account_secret_never(admin_client, u
     assert b"&lt;script&gt;" in event_page.content
     assert b"<script>alert(1)" not in event_page.content
     assert b"shpss_do_not_show" not in account_page.content
+
+
+def test_secrets_are_typed_in_write_only_and_kept_when_left_empty(admin_client, user):
+    from django.contrib.auth.hashers import check_password
+
+    fields = {"owner": user.pk, "platform": "qualia", "name": "Acme", "external_id": "acme",
+              "verification": "", "signature_header": "", "is_active": "on"}  # fmt: skip
+    created = admin_client.post(
+        "/admin/channels_app/channelaccount/add/",
+        {**fields, "new_secret": "s3cret", "new_api_token": "tok3n", "new_password": "pw"},
+    )
+    account = ChannelAccount.objects.get()
+    page = admin_client.get(f"/admin/channels_app/channelaccount/{account.pk}/change/")
+    admin_client.post(f"/admin/channels_app/channelaccount/{account.pk}/change/",
+                      {**fields, "name": "Acme title"})  # fmt: skip
+
+    account.refresh_from_db()
+    assert created.status_code == 302
+    assert (account.secret, account.api_token, account.name) == ("s3cret", "tok3n", "Acme title")
+    assert check_password("pw", account.password_hash)
+    assert b"s3cret" not in page.content
+    assert b"tok3n" not in page.content
