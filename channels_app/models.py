@@ -471,6 +471,9 @@ class SnsSubscription(models.Model):
     error = models.TextField(blank=True, default="", help_text="Why confirming failed.")
     created_at = models.DateTimeField(auto_now_add=True, help_text="When it arrived.")
 
+    class Meta:
+        verbose_name = "SNS subscription"
+
     def __str__(self) -> str:
         return self.topic_arn
 

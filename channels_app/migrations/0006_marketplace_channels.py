@@ -32,6 +32,9 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True, help_text='When it arrived.')),
                 ('account', models.ForeignKey(help_text='Account whose topic it is.', on_delete=django.db.models.deletion.CASCADE, related_name='sns_subscriptions', to='channels_app.channelaccount')),
             ],
+            options={
+                'verbose_name': 'SNS subscription',
+            },
         ),
         migrations.CreateModel(
             name='ProcessingReport',
