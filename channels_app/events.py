@@ -213,10 +213,12 @@ EVENT_TYPES = [
 ]
 
 
-def source_namespaces() -> dict[str, str]:
-    """Each configured source (an account with its own verification) is a namespace of types."""
+def source_namespaces(owner) -> dict[str, str]:
+    """Each of `owner`'s configured sources (an account with its own verification) is a
+    namespace of types."""
     names = (
-        ChannelAccount.objects.exclude(verification="")
+        ChannelAccount.objects.filter(owner=owner)
+        .exclude(verification="")
         .values_list("platform", flat=True)
         .distinct()
     )

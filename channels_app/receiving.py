@@ -44,10 +44,15 @@ def _rate_limited(platform: str, sender: str) -> int | None:
     window = int(time.time() // 60)
     key = f"inbound-rate:{platform}:{sender}:{window}"
     client = redis_client()
-    if client is not None:
-        count, _ = client.pipeline(transaction=False).incr(key).expire(key, 65).execute()
-    else:
-        count = _cache_count(key)
+    try:
+        if client is not None:
+            count, _ = client.pipeline(transaction=False).incr(key).expire(key, 65).execute()
+        else:
+            count = _cache_count(key)
+    except Exception:
+        # Fail open: a Redis outage must not refuse webhooks the database can still store.
+        logger.exception("inbound.rate_limit_unavailable", extra={"platform": platform})
+        return None
     if count > settings.INBOUND_RATE_LIMIT_PER_MINUTE:
         return 60 - int(time.time() % 60)
     return None

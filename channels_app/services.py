@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 import traceback
 from datetime import timedelta
 
@@ -70,9 +71,13 @@ def inbound_event_store(
             # (BEGIN, INSERT, COMMIT), and committed when it returns.
             event = InboundEvent.objects.create(**fields)
     except IntegrityError:
-        existing = InboundEvent.objects.get(
+        existing = InboundEvent.objects.filter(
             platform=platform, account=account, external_id=external_id[:255]
-        )
+        ).first()
+        if existing is None:
+            # Not a duplicate: the account itself is gone (deleted while a receiver still
+            # remembered it). A database error, so the platform is told to retry (503).
+            raise
         return existing, True
     transaction.on_commit(lambda: inbound_account_wake(account_id=account.pk), robust=True)
     return event, False
@@ -96,9 +101,12 @@ def inbound_account_wake(*, account_id: int, force: bool = False) -> None:
 def inbound_events_drain(*, account_id: int) -> int:
     """Process the account's received events, oldest first; returns how many were processed.
 
-    A failed one is queued for its retries (channels_app.tasks); the others go on.
+    A failed one is queued for its retries (channels_app.tasks); the others go on. After
+    INBOUND_DRAIN_SECONDS the drain wakes itself again and stops, so one busy account queues
+    behind the others' work instead of holding a worker.
     """
     wake.wake_acknowledge(_wake_key(account_id))
+    deadline = time.monotonic() + settings.INBOUND_DRAIN_SECONDS
     processed, after = 0, 0
     while ids := list(
         InboundEvent.objects.filter(account_id=account_id, status=Status.RECEIVED, pk__gt=after)
@@ -112,6 +120,9 @@ def inbound_events_drain(*, account_id: int) -> int:
             except Exception:
                 if settings.INBOUND_MAX_RETRIES > 0:
                     _retry_later(event.pk)
+            if time.monotonic() >= deadline:
+                inbound_account_wake(account_id=account_id, force=True)
+                return processed
         after = ids[-1]  # forward only: a row another worker holds is theirs to finish
     return processed
 

@@ -1,3 +1,4 @@
+from django.db import DatabaseError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -19,5 +20,11 @@ def platform_webhook(request, platform: str, topic: str = ""):
     except KeyError:
         return JsonResponse(
             {"detail": f"Unknown source {platform!r}.", "code": "not_found"}, status=404
+        )
+    except DatabaseError:
+        # A configured source is looked up in the database: the sender should retry.
+        return JsonResponse(
+            {"detail": "Could not look up the source; please retry.", "code": "unavailable"},
+            status=503,
         )
     return receive(request, receiver)

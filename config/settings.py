@@ -278,6 +278,8 @@ INBOUND_ACCOUNT_CACHE_SECONDS = env.int("INBOUND_ACCOUNT_CACHE_SECONDS", default
 # A burst of webhooks for one account queues one drain: at most one wake per this many seconds
 # while a drain is queued and not yet started.
 INBOUND_WAKE_DEBOUNCE_SECONDS = env.int("INBOUND_WAKE_DEBOUNCE_SECONDS", default=10)
+# A drain that has run this long wakes itself again and stops, behind other accounts' work.
+INBOUND_DRAIN_SECONDS = env.float("INBOUND_DRAIN_SECONDS", default=5.0)
 # Single-tenant Qualia credentials: act as one account owned by the first superuser.
 WEBHOOK_USERNAME = env.str("WEBHOOK_USERNAME", default="")
 WEBHOOK_PASSWORD = env.str("WEBHOOK_PASSWORD", default="")

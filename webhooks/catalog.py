@@ -142,42 +142,48 @@ def event_types() -> list[EventType]:
     return sorted(_catalog().values(), key=lambda event_type: event_type.name)
 
 
-def open_namespaces() -> dict[str, str]:
-    """Namespaces whose every type is valid (`acme.` for a configured source `acme`), with a
-    description; each app contributes through `settings.EVENT_TYPE_NAMESPACES`.
+def open_namespaces(owner) -> dict[str, str]:
+    """`owner`'s namespaces whose every type is valid (`acme.` for their configured source
+    `acme`), with a description; each app contributes through `settings.EVENT_TYPE_NAMESPACES`.
 
-    Read on each call, not cached: they follow configuration rows, not code.
+    Per owner, so no user learns another's integrations; read on each call, not cached: they
+    follow configuration rows, not code.
     """
     merged: dict[str, str] = {}
+    if owner is None:
+        return merged
     for path in settings.EVENT_TYPE_NAMESPACES:
-        merged.update(import_string(path)())
+        merged.update(import_string(path)(owner))
     return merged
 
 
-def namespace_types() -> list[EventType]:
-    """The open namespaces as catalog entries (`acme.*`), for listing beside the types."""
+def namespace_types(owner) -> list[EventType]:
+    """`owner`'s open namespaces as catalog entries (`acme.*`), to list beside the types."""
     return [
         EventType(f"{namespace}.*", description, {}, "sources")
-        for namespace, description in sorted(open_namespaces().items())
+        for namespace, description in sorted(open_namespaces(owner).items())
     ]
 
 
-def _in_open_namespace(name: str) -> bool:
+def _in_open_namespace(name: str, owner) -> bool:
     namespace, dot, rest = name.partition(".")
-    return bool(dot and rest) and namespace in open_namespaces()
+    return bool(dot and rest) and namespace in open_namespaces(owner)
 
 
-def is_known(name: str) -> bool:
-    return name in _catalog() or _in_open_namespace(name)
+def is_known(name: str, owner=None) -> bool:
+    """A catalog type, or a type in one of `owner`'s open namespaces."""
+    return name in _catalog() or _in_open_namespace(name, owner)
 
 
-def is_valid_pattern(pattern: str) -> bool:
+def is_valid_pattern(pattern: str, owner=None) -> bool:
     """`*`, a known type, or a prefix wildcard such as `task.*` that matches a known type."""
-    if pattern == WILDCARD or is_known(pattern):
+    if pattern == WILDCARD or is_known(pattern, owner):
         return True
     if pattern.endswith(".*"):
         prefix = pattern[:-1]
-        return any(name.startswith(prefix) for name in _catalog()) or _in_open_namespace(pattern)
+        return any(name.startswith(prefix) for name in _catalog()) or _in_open_namespace(
+            pattern, owner
+        )
     return False
 
 

@@ -139,7 +139,7 @@ def event_publish(
     commit, so nothing is queued for an event that rolls back. Publishing an idempotency key
     the owner used before returns the first event and creates nothing.
     """
-    if not catalog.is_known(event_type):
+    if not catalog.is_known(event_type, owner):
         raise UnknownEventType(event_type)
     if idempotency_key is not None:
         existing = Event.objects.filter(owner=owner, idempotency_key=idempotency_key).first()

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from django.core.cache import cache
+from django.test import TestCase
 
 from channels_app.models import (
     ChannelAccount,
@@ -263,8 +264,12 @@ def post(client, message: dict | bytes, path: str = "/webhooks/amazon"):
 
 
 def process_all():
-    for event in InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED).order_by("pk"):
-        inbound_event_process(event=event)
+    """As the worker does, including what runs after commit (confirming a subscription)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for event in InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED).order_by(
+            "pk"
+        ):
+            inbound_event_process(event=event)
 
 
 # --- Known answer: a real SNS message and its real certificate --------------------------------
@@ -484,6 +489,16 @@ def test_a_message_missing_a_field_is_422(client, account, sns, keys, missing):
         "msg": "field required",
         "type": "value_error.missing",
     } in response.json()["detail"]
+    assert sns.requests == []
+
+
+def test_a_timestamp_shaped_like_a_time_but_not_one_is_422_not_500(client, account, sns, keys):
+    message = {**sns_message(sns, keys), "Timestamp": "2024-13-45T00:00:00Z"}
+
+    response = post(client, message)
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "Timestamp"]
     assert sns.requests == []
 
 

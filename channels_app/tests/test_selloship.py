@@ -207,6 +207,19 @@ def test_an_older_update_never_overwrites_newer_shipment_data(client, account):
     assert InboundEvent.objects.filter(status=InboundEvent.Status.PROCESSED).count() == 2
 
 
+def test_times_without_an_offset_are_read_as_utc_and_compare(client, account):
+    for number, updated_at in enumerate(["2024-05-03 08:30:00", "2024-05-04 09:00:00"]):
+        body = json.dumps({"event": "SHIPMENT_UPDATED", "awb": AWB, "status": f"S{number}",
+                           "updated_at": updated_at}).encode()  # fmt: skip
+        assert post(client, body, signed_headers(body, f"naive-{number}")).status_code == 200
+    process_all()
+
+    shipment = Shipment.objects.get()
+    assert shipment.status == "S1"
+    assert shipment.remote_updated_at.isoformat() == "2024-05-04T09:00:00+00:00"
+    assert set(InboundEvent.objects.values_list("status", flat=True)) == {"processed"}
+
+
 def test_return_to_origin_is_its_own_event(client, account):
     deliver(client, "shipment_created", "evt-1")
     deliver(client, "shipment_rto", "evt-4")

@@ -1,14 +1,19 @@
 """Waking and draining inbound processing: one broker message per burst, each row once."""
 
 import threading
+import time
 
 import pytest
 import redis
 from django.conf import settings
 from django.db import connection, transaction
+from django.test import Client
 
+from channels_app import receiving
 from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.platforms.shopify.platform import shopify_hmac
 from channels_app.platforms.stripe import handlers
+from channels_app.platforms.stripe.platform import stripe_signature
 from channels_app.services import inbound_event_process, inbound_event_store, inbound_events_drain
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +141,56 @@ def test_an_account_is_remembered_for_a_few_seconds(account, settings, monkeypat
 
     assert remembered == account
     assert expired is None
+
+
+def test_a_drain_past_its_time_budget_wakes_itself_and_stops(account, broker, settings):
+    settings.INBOUND_DRAIN_SECONDS = 0  # over budget after the first event
+    for n in range(3):
+        store(account, n)
+
+    assert inbound_events_drain(account_id=account.pk) == 1
+
+    assert InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED).count() == 2
+    assert broker.llen("inbound") == 1  # the drain that goes on, behind other accounts
+
+
+def stripe_post(client, event_id: str):
+    body = b'{"id": "%s", "type": "customer.created", "data": {"object": {}}}' % event_id.encode()
+    at = int(time.time())
+    return client.post(
+        "/webhooks/stripe", body, content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=f"t={at},v1={stripe_signature('whsec_x', at, body)}",
+    )  # fmt: skip
+
+
+def test_a_redis_outage_does_not_refuse_webhooks(client, account, monkeypatch):
+    """The rate limiter fails open: with Redis on a closed port the event is still stored."""
+    monkeypatch.setattr(
+        receiving, "redis_client", lambda: redis.Redis.from_url("redis://127.0.0.1:9/0")
+    )
+
+    assert stripe_post(client, "evt_r").status_code == 200
+    assert InboundEvent.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_deleted_while_a_receiver_remembers_it_answers_503_not_500(user):
+    shop = ChannelAccount.objects.create(
+        owner=user, platform="shopify", name="Shop", external_id="s.myshopify.com", secret="k"
+    )
+    body = b'{"id": 1}'
+
+    def post(webhook_id: str):
+        return Client().post(
+            "/webhooks/shopify", body, content_type="application/json",
+            HTTP_X_SHOPIFY_HMAC_SHA256=shopify_hmac("k", body),
+            HTTP_X_SHOPIFY_SHOP_DOMAIN="s.myshopify.com", HTTP_X_SHOPIFY_TOPIC="orders/create",
+            HTTP_X_SHOPIFY_WEBHOOK_ID=webhook_id,
+        )  # fmt: skip
+
+    assert post("w1").status_code == 200  # the receiver now remembers the account
+    shop.delete()
+    response = post("w2")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"

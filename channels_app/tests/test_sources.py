@@ -8,10 +8,12 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+import requests
 from standardwebhooks import Webhook
 
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.services import inbound_event_process
+from conftest import child_env, start_web_server
 from subscriptions.models import Delivery
 from webhooks.models import Event
 from webhooks.signing import secret_generate
@@ -203,3 +205,30 @@ def test_a_source_account_needs_a_verification_scheme(api):
     assert created.status_code == 201
     assert created.json()["verification"] == "standard_webhooks"
     assert "secret" not in created.json()
+
+
+def test_another_users_sources_are_neither_listed_nor_subscribable(other_api, acme):
+    names = [entry["name"] for entry in other_api.get("/api/webhooks/event-types").json()]
+    created = other_api.post(
+        "/api/webhooks",
+        {"url": "http://127.0.0.1:9/hook", "event_types": ["acme.*"]},
+        format="json",
+    )
+
+    assert "acme.*" not in names
+    assert created.status_code == 422
+    assert "event_types" in created.json()["errors"]
+
+
+@pytest.mark.server
+def test_a_database_outage_on_a_source_lookup_answers_503(tmp_path):
+    handle, base_url = start_web_server(
+        child_env(DATABASE_URL="postgres://postgres@127.0.0.1:9/nowhere"), tmp_path / "web.log"
+    )
+    try:
+        response = requests.post(f"{base_url}/webhooks/acme", data=BODY, timeout=10)
+    finally:
+        handle.stop()
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"

@@ -42,7 +42,8 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         return value
 
     def validate_event_types(self, value: list[str]) -> list[str]:
-        unknown = [pattern for pattern in value if not catalog.is_valid_pattern(pattern)]
+        owner = self.context.get("owner")
+        unknown = [p for p in value if not catalog.is_valid_pattern(p, owner)]
         if unknown:
             raise serializers.ValidationError(f"Unknown event types: {', '.join(unknown)}.")
         return list(dict.fromkeys(value))
@@ -135,7 +136,7 @@ class EventPublishSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(max_length=255, required=False, allow_null=True)
 
     def validate_event_type(self, value: str) -> str:
-        if not catalog.is_known(value):
+        if not catalog.is_known(value, self.context.get("owner")):
             raise serializers.ValidationError(f"Unknown event type {value!r}.")
         return value
 

@@ -25,7 +25,7 @@ STATS_WINDOW = timedelta(hours=24)
 class EventTypeListView(APIView):
     @extend_schema(responses=serializers.EventTypeSerializer(many=True))
     def get(self, request):
-        types = [*catalog.event_types(), *catalog.namespace_types()]
+        types = [*catalog.event_types(), *catalog.namespace_types(request.user)]
         return Response(serializers.EventTypeSerializer(types, many=True).data)
 
 
@@ -41,7 +41,9 @@ class SubscriptionListView(APIView):
         responses={201: serializers.SubscriptionCreatedSerializer},
     )
     def post(self, request):
-        incoming = serializers.SubscriptionSerializer(data=request.data)
+        incoming = serializers.SubscriptionSerializer(
+            data=request.data, context={"owner": request.user}
+        )
         incoming.is_valid(raise_exception=True)
         fields = {k: v for k, v in incoming.validated_data.items() if k != "is_active"}
         subscription = services.subscription_create(owner=request.user, **fields)
@@ -66,7 +68,9 @@ class SubscriptionDetailView(SubscriptionView):
     )
     def patch(self, request, pk: int):
         subscription = self.subscription(request, pk)
-        incoming = serializers.SubscriptionSerializer(subscription, data=request.data, partial=True)
+        incoming = serializers.SubscriptionSerializer(
+            subscription, data=request.data, partial=True, context={"owner": request.user}
+        )
         incoming.is_valid(raise_exception=True)
         services.subscription_update(subscription=subscription, **incoming.validated_data)
         return Response(serializers.SubscriptionSerializer(subscription).data)
@@ -173,7 +177,9 @@ class EventListView(APIView):
         responses={202: serializers.EventPublishedSerializer},
     )
     def post(self, request):
-        incoming = serializers.EventPublishSerializer(data=request.data)
+        incoming = serializers.EventPublishSerializer(
+            data=request.data, context={"owner": request.user}
+        )
         incoming.is_valid(raise_exception=True)
         result = event_publish(owner=request.user, source="api", **incoming.validated_data)
         return Response(

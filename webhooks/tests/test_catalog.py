@@ -42,6 +42,5 @@ def test_matches_any(patterns, event_type, expected):
         ("task", False),
     ],
 )
-@pytest.mark.django_db  # an unknown name is looked up among the configured sources
 def test_valid_patterns_name_or_cover_catalog_types(pattern, valid):
     assert is_valid_pattern(pattern) is valid

@@ -13,12 +13,12 @@ wrote the order is recorded but changes nothing.
 import requests
 from django.conf import settings
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from channels_app.models import InboundEvent, LineItem, Order, ProcessingReport, SnsSubscription
 from channels_app.platforms.amazon.verify import sns_url_allowed
 from channels_app.platforms.base import Problem
 from channels_app.platforms.orders import is_newer, order_event_data
+from channels_app.platforms.times import parse_time
 from channels_app.services import inbound_event_publish
 
 # Orders API OrderStatus → our financial/fulfillment vocabulary. Amazon moves an order out of
@@ -63,7 +63,7 @@ def order_change_process(event: InboundEvent, notification: dict) -> None:
     """ORDER_CHANGE: upsert the order by AmazonOrderId, then order.created/updated/cancelled."""
     change = _section(notification, "orderChangeNotification")
     summary = field(change, "summary") or {}
-    event_time = parse_datetime(_text(field(notification, "eventTime")))
+    event_time = parse_time(field(notification, "eventTime"))
     order, created = Order.objects.select_for_update().get_or_create(
         account=event.account, external_id=_text(field(change, "amazonOrderId"))
     )
@@ -172,7 +172,7 @@ def notification_problems(notification: dict) -> list[Problem]:
     if not isinstance(identifier, str) or not identifier:
         problems.append(Problem((*loc, id_field), "field required", "value_error.missing"))
     if section == "orderChangeNotification":
-        if parse_datetime(_text(field(notification, "eventTime"))) is None:
+        if parse_time(field(notification, "eventTime")) is None:
             problems.append(
                 Problem(
                     ("body", "Message", "eventTime"), "expected an ISO 8601 time", "value_error"
@@ -201,8 +201,9 @@ def _confirmation_error(subscribe_url: str) -> str:
 def sns_subscription_confirm(*, event: InboundEvent, message: dict) -> SnsSubscription:
     """Confirm a verified SubscriptionConfirmation and record the outcome as an SnsSubscription.
 
-    Runs once per stored confirmation; reprocessing it after a failure tries again, and after a
-    success does nothing (the confirmed row is returned).
+    Runs after the stored confirmation's processing commits (the GET must not hold its row);
+    reprocessing it after a failure tries again, and after a success does nothing (the
+    confirmed row is returned).
     """
     topic_arn, subscribe_url = message["TopicArn"], message["SubscribeURL"]
     confirmed = SnsSubscription.objects.filter(

@@ -13,8 +13,9 @@ so nobody else's topic can subscribe us or post to us.
 """
 
 import json
+from functools import partial
 
-from django.utils.dateparse import parse_datetime
+from django.db import transaction
 
 from channels_app.models import ChannelAccount
 from channels_app.platforms.amazon import handlers
@@ -26,6 +27,7 @@ from channels_app.platforms.amazon.verify import (
     sns_signature_verify,
 )
 from channels_app.platforms.base import Platform, Problem, Unauthorized
+from channels_app.platforms.times import parse_time
 
 PLATFORM = "amazon"
 _REQUIRED_STRINGS = ("Type", "MessageId", "TopicArn", "Timestamp")
@@ -50,7 +52,7 @@ def envelope_problems(message) -> list[Problem]:
         problems.append(
             Problem(("body", "Type"), f"unknown SNS message type {message_type!r}", "value_error")
         )
-    if isinstance(message.get("Timestamp"), str) and parse_datetime(message["Timestamp"]) is None:
+    if isinstance(message.get("Timestamp"), str) and parse_time(message["Timestamp"]) is None:
         problems.append(Problem(("body", "Timestamp"), "expected an ISO 8601 time", "value_error"))
     for field in SIGNED_FIELDS.get(message_type, ()):
         if field in _REQUIRED_STRINGS or (field == "Subject" and message.get(field) is None):
@@ -107,7 +109,11 @@ class Amazon(Platform):
 
     def process(self, event, payload) -> bool:
         if payload["Type"] == SUBSCRIPTION_CONFIRMATION:
-            handlers.sns_subscription_confirm(event=event, message=payload)
+            # The GET of SubscribeURL waits on Amazon: after commit, never holding the row.
+            transaction.on_commit(
+                partial(handlers.sns_subscription_confirm, event=event, message=payload),
+                robust=True,
+            )
             return True
         if payload["Type"] != NOTIFICATION:
             return False  # UnsubscribeConfirmation: nothing to do, kept in the log

@@ -25,9 +25,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from channels_app.platforms.base import Unauthorized
+from channels_app.platforms.times import parse_time
 
 NOTIFICATION = "Notification"
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
@@ -109,7 +109,7 @@ def sns_url_allowed(url: str, *, path_suffix: str = "") -> bool:
 
 def timestamp_check(message: dict, *, now: datetime | None = None) -> None:
     """Refuse a message signed too long ago, so a captured one cannot be replayed later."""
-    signed_at = parse_datetime(message.get("Timestamp") or "")
+    signed_at = parse_time(message.get("Timestamp"))
     if signed_at is None or timezone.is_naive(signed_at):
         raise Unauthorized("Timestamp is not an ISO 8601 time with a zone.")
     now = now or timezone.now()

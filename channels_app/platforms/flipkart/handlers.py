@@ -15,11 +15,10 @@ item belongs to. Flipkart prices are in INR.
 from collections.abc import Callable
 from functools import partial
 
-from django.utils.dateparse import parse_datetime
-
 from channels_app.models import ChannelAccount, InboundEvent, LineItem, Order
 from channels_app.platforms.orders import decimal_or_none, order_event_data
 from channels_app.platforms.shipments import shipment_apply, shipment_publish, tracking_entry
+from channels_app.platforms.times import parse_time
 from channels_app.services import inbound_event_publish
 
 CURRENCY = "INR"
@@ -40,7 +39,7 @@ ORDER_EVENTS = {
 
 
 def _occurred_at(payload: dict):
-    return parse_datetime(str(payload.get("timestamp") or ""))
+    return parse_time(payload.get("timestamp"))
 
 
 def _attributes(payload: dict) -> dict:

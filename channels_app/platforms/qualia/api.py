@@ -6,9 +6,9 @@ account's API credentials (HTTP Basic: username and API token).
 
 import requests
 from django.conf import settings
-from django.utils.dateparse import parse_datetime
 
 from channels_app.models import Activity, Message
+from channels_app.platforms.times import parse_time
 from webhooks.services import event_publish
 
 ORDER_MESSAGES_QUERY = """
@@ -59,7 +59,7 @@ def qualia_message_fetch(*, activity: Activity) -> Message:
             "order_id": activity.order_id,
             "from_name": found.get("from_name") or "",
             "text": found.get("text") or "",
-            "created_date": parse_datetime(found.get("created_date") or ""),
+            "created_date": parse_time(found.get("created_date")),
             "read": bool(found.get("read")),
             "order_number": order.get("order_number") or "",
             "attachments": found.get("attachments") or [],
