@@ -23,7 +23,10 @@ def parse_since(request):
     raw = request.query_params.get("since")
     if raw is None:
         return None
-    since = parse_datetime(raw)
+    try:
+        since = parse_datetime(raw)
+    except ValueError:  # shaped like a date-time but not one (February 30th)
+        since = None
     if since is None:
         raise ValidationError({"since": ["Use an ISO 8601 date-time."]})
     return since

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.db import models
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -43,12 +44,18 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rotate secret (old one signs for 24 h more)")
     def rotate_secret(self, request, queryset):
-        for subscription in queryset:
+        """The new secrets are shown once, on this response (never in a stored message)."""
+        rotated = [
             services.subscription_rotate_secret(subscription=subscription)
-        self.message_user(
+            for subscription in queryset.select_related("owner")
+        ]
+        # Admin views are never_cache: the page is not stored anywhere either.
+        return TemplateResponse(
             request,
-            f"Rotated {queryset.count()} secret(s). Owners see the new secret through the API.",
-        )
+            "admin/subscriptions/rotated_secrets.html",
+            {**self.admin_site.each_context(request), "title": "New secrets",
+             "subscriptions": rotated},
+        )  # fmt: skip
 
     @admin.action(description="Enable")
     def enable(self, request, queryset):

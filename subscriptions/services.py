@@ -129,8 +129,16 @@ def subscription_delete(*, subscription: Subscription) -> None:
         Subscription.objects.filter(pk=subscription.pk).update(
             deleted_at=now, is_active=False, updated_at=now
         )
-        Delivery.objects.filter(subscription=subscription, status=Status.PENDING).update(
-            status=Status.CANCELLED, next_attempt_at=None, completed_at=now, updated_at=now
+        # In-flight rows too: the worker sending them writes back only rows still under
+        # its claim, so they stay cancelled.
+        Delivery.objects.filter(
+            subscription=subscription, status__in=[Status.PENDING, Status.DELIVERING]
+        ).update(
+            status=Status.CANCELLED,
+            next_attempt_at=None,
+            claimed_until=None,
+            completed_at=now,
+            updated_at=now,
         )
 
 

@@ -1,3 +1,5 @@
+import json
+
 from rest_framework import serializers
 
 from subscriptions.models import (
@@ -143,6 +145,8 @@ class EventPublishSerializer(serializers.Serializer):
     def validate_data(self, value):
         if not isinstance(value, dict):
             raise serializers.ValidationError("Must be a JSON object.")
+        if "\\u0000" in json.dumps(value):  # PostgreSQL's jsonb cannot store a NUL
+            raise serializers.ValidationError("Strings must not contain the NUL character.")
         return value
 
 

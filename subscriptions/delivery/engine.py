@@ -46,8 +46,16 @@ def active_secrets(subscription: Subscription, now: datetime) -> list[str]:
     return secrets
 
 
-def _claim_deadline(subscription: Subscription, count: int, now: datetime) -> datetime:
-    seconds = count * subscription.timeout_seconds + settings.DELIVERY_CLAIM_MARGIN_SECONDS
+def _claim_deadline(subscription: Subscription, now: datetime) -> datetime:
+    """When the sweep may hand a claimed batch to another worker.
+
+    A batch starts no send after DELIVERY_BATCH_SECONDS, and one send lasts at most its
+    connect timeout (5 s) and two read timeouts (the response, then the capped body read).
+    """
+    longest_send = 5 + 2 * subscription.timeout_seconds
+    seconds = (
+        settings.DELIVERY_BATCH_SECONDS + longest_send + settings.DELIVERY_CLAIM_MARGIN_SECONDS
+    )
     return now + timedelta(seconds=seconds)
 
 
@@ -74,7 +82,7 @@ def deliveries_claim(*, subscription: Subscription, limit: int, now: datetime) -
         )
         if not due:
             return []
-        deadline = _claim_deadline(subscription, len(due), now)
+        deadline = _claim_deadline(subscription, now)
         claimed = Delivery.objects.filter(pk__in=[d.pk for d in due], status=Status.PENDING).update(
             status=Status.DELIVERING, claimed_until=deadline, updated_at=now
         )
@@ -146,8 +154,7 @@ def _apply_decision(
     delivery.attempt_count += 1
     delivery.last_status_code = result.status_code
     delivery.last_error = result.error_message[:500]
-    delivery.claimed_until = None
-    delivery.updated_at = now
+    delivery.updated_at = now  # claimed_until stays: _flush writes back only under that claim
     if decision.outcome == retry.Outcome.RETRY:
         delivery.status = Status.PENDING
         delivery.next_attempt_at = now + timedelta(seconds=decision.delay_seconds)
@@ -183,6 +190,7 @@ def _flush(attempts: list[DeliveryAttempt], deliveries: list[Delivery]) -> None:
     groups: dict[tuple, list[int]] = defaultdict(list)
     for delivery in deliveries:
         outcome = (
+            delivery.claimed_until,
             delivery.status,
             delivery.next_attempt_at,
             delivery.last_status_code,
@@ -191,9 +199,15 @@ def _flush(attempts: list[DeliveryAttempt], deliveries: list[Delivery]) -> None:
         groups[outcome].append(delivery.pk)
     now = timezone.now()
     with transaction.atomic():
-        DeliveryAttempt.objects.bulk_create(attempts)
-        for (status, next_attempt_at, status_code, error), ids in groups.items():
-            Delivery.objects.filter(pk__in=ids).update(
+        # The request went out, so its attempt is recorded; a conflict means a worker that
+        # took over a lapsed claim already recorded this number.
+        DeliveryAttempt.objects.bulk_create(attempts, ignore_conflicts=True)
+        for (claim, status, next_attempt_at, status_code, error), ids in groups.items():
+            # Only rows still under this claim: one cancelled meanwhile (its subscription
+            # deleted) or taken over after the claim lapsed is not written back.
+            Delivery.objects.filter(
+                pk__in=ids, status=Status.DELIVERING, claimed_until=claim
+            ).update(
                 status=status,
                 attempt_count=F("attempt_count") + 1,
                 next_attempt_at=next_attempt_at,
@@ -208,8 +222,14 @@ def _flush(attempts: list[DeliveryAttempt], deliveries: list[Delivery]) -> None:
 
 
 def _release(deliveries: list[Delivery], until: datetime) -> None:
-    """Hand claimed-but-unsent deliveries back as pending, due when the circuit closes."""
-    Delivery.objects.filter(pk__in=[d.pk for d in deliveries], status=Status.DELIVERING).update(
+    """Hand claimed-but-unsent deliveries back as pending, due at `until`."""
+    if not deliveries:
+        return
+    Delivery.objects.filter(
+        pk__in=[d.pk for d in deliveries],
+        status=Status.DELIVERING,
+        claimed_until=deliveries[0].claimed_until,  # a batch shares one claim
+    ).update(
         status=Status.PENDING, claimed_until=None, next_attempt_at=until, updated_at=timezone.now()
     )
 
@@ -250,11 +270,33 @@ def subscription_deliveries_send(*, subscription_id: int) -> int:
 
     secrets = active_secrets(subscription, now)
     state = _BatchState(subscription.consecutive_failures, subscription.failing_since)
+    attempted = 0
+    try:
+        attempted = _send_batch(subscription, batch, secrets, state)
+    finally:
+        # Whatever stopped the batch (even an error), unsent rows go back at once rather
+        # than waiting for their claim to lapse.
+        _release(batch[attempted:], timezone.now())
+    _subscription_update_health(subscription, state)
+    # Wakes that arrived while this batch was in flight returned early: pick up their work.
+    if not state.paused_until and not state.disabled_reason:
+        _wake_if_more_due(subscription)
+    return attempted
+
+
+def _send_batch(
+    subscription: Subscription, batch: list[Delivery], secrets: list[str], state: _BatchState
+) -> int:
+    """Send the batch in order, flushing as it goes; returns how many were attempted.
+
+    Stops early when the endpoint's circuit opens, it is disabled, or the batch has used its
+    time budget; the caller hands the unsent rest back.
+    """
     pending_attempts: list[DeliveryAttempt] = []
     pending_rows: list[Delivery] = []
     last_flush = started = time.monotonic()
     attempted = 0
-    for index, delivery in enumerate(batch):
+    for delivery in batch:
         attempt, result = attempt_send(
             delivery=delivery, subscription=subscription, secrets=secrets
         )
@@ -280,19 +322,11 @@ def subscription_deliveries_send(*, subscription_id: int) -> int:
             last_flush = time.monotonic()
         if state.paused_until or state.disabled_reason:
             _flush(pending_attempts, pending_rows)
-            _release(batch[index + 1 :], state.paused_until or now)
+            _release(batch[attempted:], state.paused_until or now)  # due when it closes
             break
         if time.monotonic() - started >= settings.DELIVERY_BATCH_SECONDS:
-            # A slow endpoint yields its worker: the rest of the batch goes back, due now,
-            # and the wake below queues it behind every other endpoint's work.
-            _flush(pending_attempts, pending_rows)
-            _release(batch[index + 1 :], now)
-            break
+            break  # a slow endpoint yields its worker; the wake queues the rest behind others
     _flush(pending_attempts, pending_rows)
-    _subscription_update_health(subscription, state)
-    # Wakes that arrived while this batch was in flight returned early: pick up their work.
-    if not state.paused_until and not state.disabled_reason:
-        _wake_if_more_due(subscription)
     return attempted
 
 
@@ -400,14 +434,17 @@ def deliveries_cleanup(*, batch_size: int = 2000) -> dict[str, int]:
             "pk", flat=True
         )[:batch_size]
     ):
-        Delivery.objects.filter(pk__in=ids).delete()
-        deleted["deliveries"] += len(ids)
+        # Status again in the DELETE: a row retried since it was selected is kept.
+        _, by_model = Delivery.objects.filter(pk__in=ids, status__in=finished).delete()
+        deleted["deliveries"] += by_model.get(Delivery._meta.label, 0)
     while ids := list(
         Event.objects.filter(created_at__lt=cutoff)
         .exclude(deliveries__status__in=[Status.PENDING, Status.DELIVERING])
         .values_list("pk", flat=True)[:batch_size]
     ):
-        Event.objects.filter(pk__in=ids).delete()
+        Event.objects.filter(pk__in=ids).exclude(
+            deliveries__status__in=[Status.PENDING, Status.DELIVERING]
+        ).delete()
         deleted["events"] += len(ids)
     deleted["subscriptions"], _ = Subscription.objects.filter(
         deleted_at__lt=cutoff, deliveries__isnull=True

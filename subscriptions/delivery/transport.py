@@ -33,7 +33,12 @@ class SendResult:
 
     @property
     def retry_after(self) -> str | None:
-        return self.headers.get("Retry-After") or self.headers.get("retry-after")
+        return next((v for k, v in self.headers.items() if k.lower() == "retry-after"), None)
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL, and a response may carry any bytes."""
+    return text.replace("\x00", "\ufffd")
 
 
 def address_is_public(address: str) -> bool:
@@ -60,12 +65,16 @@ def url_problem(url: str, *, allow_private: bool) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "Enter an http(s) URL with a host."
+    try:
+        port = parts.port
+    except ValueError:
+        return "The URL's port is not a valid port number."
     if allow_private:
         return None
     if parts.scheme != "https":
         return "Only https URLs are allowed."
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port or 443)}
     except (socket.gaierror, UnicodeError):
         return None  # not resolvable now; the send-time check still applies
     if not all(address_is_public(address.split("%")[0]) for address in addresses):
@@ -90,15 +99,18 @@ def _session(*, allow_private: bool, user_agent: str) -> requests.Session:
     return session
 
 
-def _read_head(response: requests.Response) -> str:
+def _read_head(response: requests.Response, *, deadline: float) -> str:
+    """The first BODY_HEAD_BYTES of the body; reading stops at _MAX_DRAIN_BYTES or at
+    `deadline`, so an endpoint trickling its answer cannot hold the worker past one more
+    read timeout."""
     head, read = b"", 0
     for chunk in response.iter_content(chunk_size=BODY_HEAD_BYTES):
         if len(head) < BODY_HEAD_BYTES:
             head += chunk[: BODY_HEAD_BYTES - len(head)]
         read += len(chunk)
-        if read >= _MAX_DRAIN_BYTES:
+        if read >= _MAX_DRAIN_BYTES or time.perf_counter() >= deadline:
             break
-    return head.decode("utf-8", errors="replace")
+    return _storable(head.decode("utf-8", errors="replace"))
 
 
 def post(
@@ -125,9 +137,9 @@ def post(
             allow_redirects=False,
             stream=True,
         ) as response:
-            body_head = _read_head(response)
+            body_head = _read_head(response, deadline=started + timeout_seconds)
             status = response.status_code
-            result_headers = dict(response.headers)
+            result_headers = {k: _storable(v) for k, v in response.headers.items()}
     except InvalidIPAddress as exc:
         return SendResult(
             None,
@@ -136,9 +148,13 @@ def post(
             error_message=f"address not allowed: {exc}",
         )
     except requests.Timeout as exc:
-        return SendResult(None, elapsed_ms(), error_kind="timeout", error_message=str(exc)[:500])
+        return SendResult(
+            None, elapsed_ms(), error_kind="timeout", error_message=_storable(str(exc))[:500]
+        )
     except requests.RequestException as exc:
-        return SendResult(None, elapsed_ms(), error_kind="connection", error_message=str(exc)[:500])
+        return SendResult(
+            None, elapsed_ms(), error_kind="connection", error_message=_storable(str(exc))[:500]
+        )
     error_kind = ""
     if 300 <= status < 400:
         error_kind = "redirect"

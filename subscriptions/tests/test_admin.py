@@ -36,10 +36,12 @@ def test_send_test_rotate_disable_enable(admin_client, subscription, receiver):
     assert b"delivered" in page.content
     assert len(receiver.requests) == 1
 
-    run_action(admin_client, "subscription", "rotate_secret", [subscription.pk])
+    rotated = run_action(admin_client, "subscription", "rotate_secret", [subscription.pk])
     subscription.refresh_from_db()
     assert subscription.secret != old_secret
     assert subscription.previous_secret == old_secret
+    assert subscription.secret.encode() in rotated.content  # shown this once
+    assert "no-store" in rotated["Cache-Control"]
 
     run_action(admin_client, "subscription", "disable", [subscription.pk])
     subscription.refresh_from_db()

@@ -31,6 +31,18 @@ def test_an_unknown_event_type_is_a_422(api):
     assert Event.objects.count() == 0
 
 
+def test_data_with_a_nul_character_and_an_impossible_since_are_422_not_500(api):
+    published = api.post(
+        "/api/events", {"event_type": "task.created", "data": {"title": "a\u0000b"}}, format="json"
+    )
+    listed = api.get("/api/events", {"since": "2024-02-30T00:00:00Z"})
+
+    assert published.status_code == 422
+    assert "data" in published.json()["errors"]
+    assert listed.status_code == 422
+    assert "since" in listed.json()["errors"]
+
+
 def test_the_same_idempotency_key_returns_the_first_event_and_creates_nothing(api, subscribed):
     body = {"event_type": "task.created", "data": {"task_id": "t"}, "idempotency_key": "k-1"}
     first = api.post("/api/events", body, format="json").json()

@@ -109,6 +109,7 @@ def test_invalid_json_is_a_400(api):
         "https://[::1]/hook",
         "https://localhost/hook",
         "https://224.0.0.1/hook",
+        "https://example.com:99999/hook",
     ],
 )
 def test_production_refuses_http_and_private_addresses(api, settings, url):

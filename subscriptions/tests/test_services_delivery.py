@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from conftest import wait_until
 from subscriptions.delivery.engine import (
     deliveries_claim,
     deliveries_cleanup,
@@ -20,7 +21,11 @@ from subscriptions.delivery.engine import (
     subscription_deliveries_send,
 )
 from subscriptions.models import Delivery, DeliveryAttempt, Subscription
-from subscriptions.services import subscription_create, subscription_rotate_secret
+from subscriptions.services import (
+    subscription_create,
+    subscription_delete,
+    subscription_rotate_secret,
+)
 from subscriptions.tests.receiver import Reply
 from webhooks.models import Event
 from webhooks.services import event_publish
@@ -306,6 +311,37 @@ def test_two_workers_claiming_one_endpoint_at_once_get_one_batch(user, subscript
         worker.join()
 
     assert sorted(len(batch) for batch in claims) == [0, 1]
+
+
+def test_a_reply_carrying_nul_bytes_is_recorded_not_resent(user, subscription, receiver):
+    receiver.script(Reply(status=200, body=b"ok\x00binary", headers={"X-Odd": "a"}))
+    publish(user)
+
+    assert send(subscription) == 1
+
+    assert the_delivery().status == Status.SUCCEEDED
+    assert DeliveryAttempt.objects.get().response_body == "ok\ufffdbinary"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_subscription_deleted_mid_send_leaves_its_delivery_cancelled(
+    user, subscription, receiver
+):
+    receiver.script(Reply(status=500, delay=1.0))  # would be a retry, pending again
+    publish(user)
+
+    def send_and_close():
+        send(subscription)
+        connection.close()
+
+    sender = threading.Thread(target=send_and_close)
+    sender.start()
+    wait_until(lambda: receiver.requests)
+    subscription_delete(subscription=subscription)
+    sender.join()
+
+    assert the_delivery().status == Status.CANCELLED
+    assert DeliveryAttempt.objects.count() == 1  # the request went out, so it is recorded
 
 
 def test_the_sweep_releases_a_stranded_delivery_which_then_goes_out(user, subscription, receiver):
