@@ -170,10 +170,10 @@ def _clean_test_broker():
 def _children_disconnected(django_db_setup, django_db_blocker):
     """Before the test database is dropped, wait for child processes' sessions to close."""
     yield
-    if connection.vendor != "postgresql":
-        return
+    name = connection.settings_dict["NAME"]
+    if connection.vendor != "postgresql" or not name.startswith("test_"):
+        return  # not PostgreSQL, or no test database was created (no test used one)
     with django_db_blocker.unblock():
-        name = connection.settings_dict["NAME"]
 
         def others() -> int:
             with connection.cursor() as cursor:

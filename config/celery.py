@@ -11,12 +11,18 @@ app.autodiscover_tasks()
 REQUEST_ID_TASK_HEADER = "request_id"
 
 
-@signals.worker_init.connect
-@signals.beat_init.connect
+# Sent when a worker or beat loads its modules, before beat's scheduler touches the database.
+@signals.import_modules.connect
 def _refuse_to_start_misconfigured(**kwargs):
+    from django.core.exceptions import ImproperlyConfigured
+
     from config.checks import fail_on_errors
 
-    fail_on_errors()
+    try:
+        fail_on_errors()
+    except ImproperlyConfigured as exc:
+        # Celery logs and swallows exceptions from signal handlers; SystemExit it lets through.
+        raise SystemExit(str(exc)) from exc
 
 
 @signals.before_task_publish.connect

@@ -6,7 +6,7 @@ import sys
 import pytest
 import requests
 
-from conftest import BASE_DIR, child_env, start_web_server
+from conftest import BASE_DIR, BIN_DIR, child_env, start_web_server
 
 PRODUCTION_WITHOUT_SECRETS = {
     "DEBUG": "False",
@@ -40,6 +40,26 @@ def test_production_wsgi_refuses_to_load_without_secret_key():
         [sys.executable, "-c", "import config.wsgi"],
         cwd=BASE_DIR,
         env=child_env(**PRODUCTION_WITHOUT_SECRETS),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Refusing to start" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("process", [["worker", "--pool", "solo"], ["beat"]])
+def test_production_celery_refuses_to_start_without_secrets(process, tmp_path):
+    result = subprocess.run(
+        [str(BIN_DIR / "celery"), "-A", "config", *process],
+        cwd=tmp_path,  # beat writes its schedule file here, if it ever got that far
+        env=child_env(
+            **PRODUCTION_WITHOUT_SECRETS,
+            PYTHONPATH=str(BASE_DIR),
+            DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+            CELERY_BROKER_URL=f"filesystem://{tmp_path}",
+        ),
         capture_output=True,
         text=True,
         timeout=60,
