@@ -28,6 +28,7 @@ def _inbound_url(**params) -> str:
 def dashboard_context(*, chart_window: str) -> dict:
     now = timezone.now()
     since = (now - FIGURES_WINDOW).isoformat(timespec="seconds")
+    failing_since = (now - FAILING_WINDOW).isoformat(timespec="seconds")
     stats = outbound.delivery_stats(window=FIGURES_WINDOW)
     window = CHART_WINDOWS.get(chart_window, CHART_WINDOWS["24h"])
     slots = hour_slots(now, int(window.total_seconds() // 3600))
@@ -52,7 +53,11 @@ def dashboard_context(*, chart_window: str) -> dict:
                 stats.failed,
                 _deliveries_url(status__exact="failed", created_at__gte=since),
             ),
-            ("Pending", stats.pending, _deliveries_url(status__exact="pending")),
+            (
+                "Pending",  # waiting or being sent, of the deliveries created in the window
+                stats.pending,
+                _deliveries_url(status__in="pending,delivering", created_at__gte=since),
+            ),
             (
                 "Success rate",
                 "-" if stats.success_rate is None else f"{stats.success_rate:.1%}",
@@ -84,7 +89,14 @@ def dashboard_context(*, chart_window: str) -> dict:
             _inbound_url(status__exact="failed"),
         ),
         "top_failing": [
-            (row, _deliveries_url(subscription__exact=row.subscription_id, status__exact="failed"))
+            (
+                row,
+                _deliveries_url(
+                    subscription__exact=row.subscription_id,
+                    status__exact="failed",
+                    created_at__gte=failing_since,
+                ),
+            )
             for row in outbound.subscriptions_top_failing(window=FAILING_WINDOW)
         ],
         "chart": chart,

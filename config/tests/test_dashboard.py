@@ -116,3 +116,22 @@ def test_inbound_figures_by_platform_and_status_link_to_their_lists(admin_client
     assert failed_list.context["cl"].result_count == 1
     assert dashboard["inbound_failed"][0] == 1
     assert admin_client.get(dashboard["inbound_failed"][1]).context["cl"].result_count == 1
+
+
+def test_links_keep_their_figures_time_window(admin_client, known_deliveries, user):
+    for _ in range(2):
+        event_publish(owner=user, event_type="email.sent", data={})  # `subscription` only
+    old_failure, old_pending = Delivery.objects.order_by("-pk")[:2]
+    Delivery.objects.filter(pk=old_failure.pk).update(
+        status="failed", created_at=timezone.now() - timedelta(days=20)
+    )
+    Delivery.objects.filter(pk=old_pending.pk).update(
+        status="pending", created_at=timezone.now() - timedelta(days=3)
+    )
+
+    response = admin_client.get("/admin/")
+    shown = figures(response)
+
+    assert admin_client.get(shown["Pending"][1]).context["cl"].result_count == shown["Pending"][0]
+    for row, url in response.context["dashboard"]["top_failing"]:
+        assert admin_client.get(url).context["cl"].result_count == row.failures
