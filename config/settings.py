@@ -310,7 +310,7 @@ AMAZON_SNS_HTTP_TIMEOUT_SECONDS = env.float("AMAZON_SNS_HTTP_TIMEOUT_SECONDS", d
 # --- Live stream (SSE, served by the ASGI process) -------------------------------------------
 STREAM_POLL_SECONDS = env.float("STREAM_POLL_SECONDS", default=0.5)
 STREAM_HEARTBEAT_SECONDS = env.float("STREAM_HEARTBEAT_SECONDS", default=15)
-STREAM_REPLAY_LIMIT = env.int("STREAM_REPLAY_LIMIT", default=1000)
+STREAM_REPLAY_LIMIT = env.int("STREAM_REPLAY_LIMIT", default=1000)  # events per replay page
 # Where the live page opens its stream: same origin behind a proxy that routes streams to the
 # ASGI process; under `make run` the ASGI process's own port, allowed by CORS below.
 LIVE_STREAM_URL = env.str("LIVE_STREAM_URL", default="/api/events/stream")

@@ -4,6 +4,7 @@ Each app lists its own types in a module named by `settings.EVENT_TYPE_CATALOGS`
 is merged lazily on first use, so adding a platform's events is one list and one settings line.
 """
 
+import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -165,9 +166,18 @@ def namespace_types(owner) -> list[EventType]:
     ]
 
 
+# What a type from an open namespace may contain: printable ASCII without spaces, so a name
+# can go into an SSE `event:` line or an HTTP header without breaking out of it.
+OPEN_TYPE_NAME = re.compile(r"[!-~]{1,100}")
+
+
 def _in_open_namespace(name: str, owner) -> bool:
     namespace, dot, rest = name.partition(".")
-    return bool(dot and rest) and namespace in open_namespaces(owner)
+    return (
+        bool(dot and rest)
+        and OPEN_TYPE_NAME.fullmatch(name) is not None
+        and namespace in open_namespaces(owner)
+    )
 
 
 def is_known(name: str, owner=None) -> bool:

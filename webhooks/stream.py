@@ -10,11 +10,15 @@ interval, and a reconnect with `Last-Event-ID` replays what was missed from the 
 import asyncio
 import json
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import wraps
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 
@@ -29,6 +33,25 @@ logger = logging.getLogger(__name__)
 # after its timestamp is still picked up, in whatever order the commits land.
 _COMMIT_LAG = timedelta(seconds=5)
 _STREAM_FIELDS = ("pk", "public_id", "owner_id", "event_type", "source", "data", "created_at")
+
+
+def _database(function):
+    """Run a sync database function from the stream's coroutines, as a request would run it.
+
+    Streams and the poller live outside any request, where Django never checks its
+    connection, so after a database restart every later query would fail on the dead
+    connection; closing an unusable one before and after each call lets the next reconnect.
+    """
+
+    @wraps(function)
+    def checked(*args, **kwargs):
+        close_old_connections()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(checked)
 
 
 def _summary(data) -> str:
@@ -100,12 +123,7 @@ class EventFeed:
             await asyncio.sleep(settings.STREAM_POLL_SECONDS)
 
     async def _poll_once(self, window_start) -> None:
-        events = (
-            Event.objects.filter(owner_id__in=list(self.queues), created_at__gte=window_start)
-            .only(*_STREAM_FIELDS)
-            .order_by("pk")
-        )
-        async for event in events:
+        for event in await _recent_events(list(self.queues), window_start):
             if event.pk in self._seen:
                 continue
             self._seen[event.pk] = event.created_at
@@ -118,13 +136,43 @@ class EventFeed:
 feed = EventFeed()
 
 
+@_database
+def _recent_events(owner_ids: list[int], window_start) -> list[Event]:
+    return list(
+        Event.objects.filter(owner_id__in=owner_ids, created_at__gte=window_start)
+        .only(*_STREAM_FIELDS)
+        .order_by("pk")
+    )
+
+
+@_database
+def _event_pk(owner_id: int, public_id: str) -> int | None:
+    return (
+        Event.objects.filter(owner_id=owner_id, public_id=public_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+@_database
+def _events_after(owner_id: int, pk: int, limit: int) -> list[Event]:
+    return list(
+        Event.objects.filter(owner_id=owner_id, pk__gt=pk)
+        .only(*_STREAM_FIELDS)
+        .order_by("pk")[:limit]
+    )
+
+
+@_database
+def _bearer_user(raw_token: str):
+    token = api_token_authenticate(raw_token=raw_token)
+    return token.user if token else None
+
+
 async def _authenticated_user(request):
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        token = await asyncio.to_thread(
-            api_token_authenticate, raw_token=header.split(" ", 1)[1].strip()
-        )
-        return token.user if token else None
+        return await _bearer_user(header.split(" ", 1)[1].strip())
     user = await request.auser()
     return user if user.is_authenticated else None
 
@@ -132,42 +180,58 @@ async def _authenticated_user(request):
 async def _stream(owner_id: int, last_event_id: str | None, stream_filter: StreamFilter):
     """Replay after `last_event_id` if given, then live events, with heartbeats between.
 
-    A live event is new to this client when it comes after the last one replayed, or, with
-    nothing to replay, when it was created after the client connected.
+    With a Last-Event-ID, every event after it is the client's: all of them are replayed, in
+    pages, and a live one counts unless this stream already replayed it (an event committing
+    late, with a lower id than one replayed, still arrives live). Without one, live events
+    are those created after the client connected. A heartbeat goes out whenever nothing was
+    written for STREAM_HEARTBEAT_SECONDS, also while filtered-out events keep arriving.
     """
     connected_at = timezone.now()
     queue = feed.subscribe(owner_id)
-    floor_pk = None
+    floor_pk, replayed = None, set()
+    last_write = time.monotonic()
     try:
         yield b": connected\n\n"
         if last_event_id:
-            last = (
-                await Event.objects.filter(owner_id=owner_id, public_id=last_event_id)
-                .only("pk")
-                .afirst()
-            )
-            floor_pk = last.pk if last else None
-        if floor_pk is not None:
-            missed = Event.objects.filter(owner_id=owner_id, pk__gt=floor_pk).only(*_STREAM_FIELDS)
-            async for event in missed.order_by("pk")[: settings.STREAM_REPLAY_LIMIT]:
-                floor_pk = event.pk
+            floor_pk = await _event_pk(owner_id, last_event_id)
+        after = floor_pk
+        while after is not None and (
+            page := await _events_after(owner_id, after, settings.STREAM_REPLAY_LIMIT)
+        ):
+            for event in page:
+                replayed.add(event.pk)
                 if stream_filter.accepts(event):
                     yield sse_message(event, named=stream_filter.named_events)
+                    last_write = time.monotonic()
+            after = page[-1].pk
         while True:
-            try:
-                event = await asyncio.wait_for(
-                    queue.get(), timeout=settings.STREAM_HEARTBEAT_SECONDS
-                )
-            except TimeoutError:
+            wait = settings.STREAM_HEARTBEAT_SECONDS - (time.monotonic() - last_write)
+            if wait <= 0:
                 yield b": heartbeat\n\n"
+                last_write = time.monotonic()
                 continue
-            is_new = (
-                event.pk > floor_pk if floor_pk is not None else event.created_at >= connected_at
-            )
+            try:
+                event = await asyncio.wait_for(queue.get(), timeout=wait)
+            except TimeoutError:
+                continue
+            if floor_pk is not None:
+                is_new = event.pk > floor_pk and event.pk not in replayed
+            else:
+                is_new = event.created_at >= connected_at
             if is_new and stream_filter.accepts(event):
                 yield sse_message(event, named=stream_filter.named_events)
+                last_write = time.monotonic()
     finally:
         feed.unsubscribe(owner_id, queue)
+
+
+def _not_authenticated() -> JsonResponse:
+    response = JsonResponse(
+        error_body("Authentication credentials were not provided.", "not_authenticated"),
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
 
 
 def _allow_origin(request, response):
@@ -192,12 +256,7 @@ async def event_stream(request):
         ))  # fmt: skip
     user = await _authenticated_user(request)
     if user is None:
-        response = JsonResponse(
-            error_body("Authentication credentials were not provided.", "not_authenticated"),
-            status=401,
-        )
-        response["WWW-Authenticate"] = 'Bearer realm="api"'
-        return _allow_origin(request, response)
+        return _allow_origin(request, _not_authenticated())
     types = request.GET.get("types", "")
     stream_filter = StreamFilter(
         type_patterns=[pattern.strip() for pattern in types.split(",") if pattern.strip()],
@@ -216,6 +275,8 @@ async def event_stream(request):
 async def event_stream_stats(request):
     """`GET /api/webhooks/events/stream/stats` (staff): open streams of this process."""
     user = await _authenticated_user(request)
-    if user is None or not user.is_staff:
+    if user is None:
+        return _not_authenticated()
+    if not user.is_staff:
         return JsonResponse(error_body("Staff only.", "permission_denied"), status=403)
     return JsonResponse(feed.stats())

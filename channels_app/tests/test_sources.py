@@ -232,3 +232,13 @@ def test_a_database_outage_on_a_source_lookup_answers_503(tmp_path):
 
     assert response.status_code == 503
     assert response.json()["code"] == "unavailable"
+
+
+def test_a_type_that_could_break_out_of_an_sse_line_or_header_is_422(client, acme):
+    body = json.dumps({"type": "x\n\nid: evt_forged\nevent: order.paid"}).encode()
+
+    response = post(client, "/webhooks/acme", body, standard_headers(body))
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "type"]
+    assert not InboundEvent.objects.exists()

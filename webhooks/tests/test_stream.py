@@ -11,6 +11,7 @@ import time
 
 import pytest
 import requests
+from django.db import connection, transaction
 
 from conftest import child_env, database_url_for_children, start_asgi_server, wait_until
 from webhooks.services import api_token_create, event_publish
@@ -143,6 +144,54 @@ def test_a_heartbeat_comment_keeps_an_idle_stream_alive(listen, user):
     wait_until(lambda: "heartbeat" in listener.comments, timeout=3)
 
 
+def test_heartbeats_go_on_while_only_filtered_out_events_arrive(listen, user):
+    listener = listen(user, "?types=email.*")
+    stop = time.monotonic() + 2.5
+    while time.monotonic() < stop:  # a steady flow of events this stream does not want
+        event_publish(owner=user, event_type="task.created", data={})
+        time.sleep(0.2)
+
+    assert "heartbeat" in listener.comments
+
+
+def test_an_event_committing_late_after_a_replay_still_arrives(listen, user):
+    first = event_publish(owner=user, event_type="task.created", data={"n": 1}).event
+    late_committed, started = threading.Event(), threading.Event()
+    late = {}
+
+    def publish_late():
+        with transaction.atomic():  # its id is taken now, its commit lands later
+            late["event"] = event_publish(owner=user, event_type="task.created", data={}).event
+            started.set()
+            late_committed.wait(10)
+        connection.close()
+
+    publisher = threading.Thread(target=publish_late)
+    publisher.start()
+    started.wait(10)
+    after = event_publish(owner=user, event_type="task.created", data={"n": 3}).event
+    listener = listen(user, headers={"Last-Event-ID": first.public_id})
+    replayed = listener.next()["id"]
+    late_committed.set()
+    publisher.join()
+
+    assert replayed == after.public_id
+    assert listener.next()["id"] == late["event"].public_id
+
+
+def test_streams_recover_after_the_database_drops_their_connections(listen, user):
+    listener = listen(user)
+    with connection.cursor() as cursor:  # what a database restart does to the server's sessions
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    published = event_publish(owner=user, event_type="task.created", data={}).event
+
+    assert listener.next(timeout=5)["id"] == published.public_id
+    assert listen(user).response.status_code == 200  # a new Bearer stream authenticates
+
+
 def test_unauthenticated_gets_401_json(stream_server):
     response = requests.get(f"{stream_server}/api/events/stream", timeout=5)
     assert response.status_code == 401
@@ -175,8 +224,11 @@ def test_stream_stats_count_open_connections_for_staff(
         timeout=5,
     )
 
+    anonymous = requests.get(f"{stream_server}/api/webhooks/events/stream/stats", timeout=5)
+
     assert stats.json() == {"connections": 2, "users": 1}
     assert refused.status_code == 403
+    assert anonymous.status_code == 401
 
 
 def test_under_wsgi_the_stream_answers_503_instead_of_holding_a_worker(live_app, user):

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.base import Platform, Problem, Unauthorized
+from webhooks.catalog import OPEN_TYPE_NAME
 from webhooks.services import event_publish
 from webhooks.signing import SignatureError, constant_time_equal, standard_verify
 
@@ -82,8 +83,17 @@ class ConfiguredSource(Platform):
     def validate(self, payload) -> list[Problem]:
         if not isinstance(payload, dict):
             return [Problem(("body",), "expected an object", "type_error")]
-        if not payload_type(payload):
+        topic = payload_type(payload)
+        if not topic:
             return [Problem(("body", "type"), "field required", "value_error.missing")]
+        if not OPEN_TYPE_NAME.fullmatch(f"{self.name}.{topic}"):
+            return [
+                Problem(
+                    ("body", "type"),
+                    "printable ASCII without spaces, at most 100 characters with the source name",
+                    "value_error",
+                )
+            ]
         return []
 
     def describe(self, request, payload, body):
