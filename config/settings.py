@@ -262,6 +262,10 @@ EVENT_BUS_STREAM = env.str("EVENT_BUS_STREAM", default="EVENTS")
 EVENT_BUS_SUBJECT_PREFIX = env.str("EVENT_BUS_SUBJECT_PREFIX", default="events")
 if EVENT_BUS_URL:
     EVENT_PUBLISH_HOOKS.append("webhooks.bus.event_bus_enqueue")
+    CELERY_BEAT_SCHEDULE["event-bus-sweep"] = {
+        "task": "webhooks.tasks.event_bus_sweep_task",
+        "schedule": 30.0,
+    }
 HEALTH_PENDING_WORK = {
     "inbound_received": "channels_app.selectors.inbound_events_waiting_count",
     "inbound_failed": "channels_app.selectors.inbound_events_failed_count",

@@ -1,33 +1,80 @@
 """The optional event bus: every published event also goes to NATS JetStream.
 
-Enabled by `EVENT_BUS_URL=nats://…`. The publish hook only enqueues a Celery task after commit,
-so a NATS outage never blocks a request or a delivery; the task retries with backoff. Each
-message carries `Nats-Msg-Id` = the event id, so JetStream's duplicate window drops a retry
-that had in fact gone through. Subject: `<EVENT_BUS_SUBJECT_PREFIX>.<event_type>` (`events.…`);
-stream: `EVENT_BUS_STREAM`, created on first use if missing.
+Enabled by `EVENT_BUS_URL=nats://…`. The publish hook writes an outbox row in the event's
+transaction and queues a Celery task after commit, so a NATS outage never blocks a request or
+a delivery. The task publishes and deletes the row; a failure leaves it with a backoff, and a
+beat sweep publishes whatever is due, so a lost task or a long outage delays the publish and
+never drops it. Each message carries `Nats-Msg-Id` = the event id, so JetStream's duplicate
+window drops a second publish of one event (a task and the sweep racing). Subject:
+`<EVENT_BUS_SUBJECT_PREFIX>.<event_type>` (`events.…`); stream: `EVENT_BUS_STREAM`, created on
+first use if missing.
 """
 
 import asyncio
 import json
+import logging
 import threading
+from datetime import timedelta
 
 import nats
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from nats.js.errors import NotFoundError
 
 from config.observability import current_request_id
-from webhooks.models import Event
+from webhooks.models import BusOutboxEntry, Event
+
+logger = logging.getLogger(__name__)
 
 PUBLISH_TIMEOUT_SECONDS = 5
+# The sweep's first look, should the task queued after commit never run.
+_SWEEP_AFTER = timedelta(minutes=1)
+_BACKOFF_CAP_SECONDS = 600
 
 
 def event_bus_enqueue(*, event: Event) -> int:
-    """The publish hook: queue the bus publish once the event commits. Creates no delivery."""
+    """The publish hook: record that the bus is owed `event`, then queue its publish once the
+    event commits. Creates no delivery."""
     from webhooks.tasks import event_bus_publish_task  # tasks import this module
 
+    BusOutboxEntry.objects.create(event=event, next_attempt_at=event.created_at + _SWEEP_AFTER)
     transaction.on_commit(lambda: event_bus_publish_task.delay(event.pk), robust=True)
     return 0
+
+
+def event_bus_outbox_publish(*, entry: BusOutboxEntry) -> bool:
+    """Publish one owed event and forget it; on failure keep it, due again after a backoff."""
+    try:
+        event_bus_publish(event=entry.event)
+    except Exception as exc:
+        attempts = entry.attempts + 1
+        BusOutboxEntry.objects.filter(pk=entry.pk).update(
+            attempts=attempts,
+            next_attempt_at=timezone.now()
+            + timedelta(seconds=min(2**attempts, _BACKOFF_CAP_SECONDS)),
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        logger.warning("bus.publish_failed", extra={"event_id": entry.pk, "attempts": attempts})
+        return False
+    BusOutboxEntry.objects.filter(pk=entry.pk).delete()
+    return True
+
+
+def event_bus_outbox_sweep(*, limit: int = 500) -> int:
+    """Publish the owed events that are due, oldest first; stops at the first failure (NATS is
+    then most likely down for all of them). Returns how many were published."""
+    due = (
+        BusOutboxEntry.objects.select_related("event")
+        .filter(next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at")[:limit]
+    )
+    published = 0
+    for entry in due:
+        if not event_bus_outbox_publish(entry=entry):
+            break
+        published += 1
+    return published
 
 
 def event_message(event: Event) -> tuple[str, bytes, dict[str, str]]:

@@ -76,3 +76,27 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} {self.event_type}"
+
+
+class BusOutboxEntry(models.Model):
+    """An event still owed to the event bus: written in the event's transaction, deleted once
+    JetStream has it, so a lost task or a NATS outage delays the publish and never drops it."""
+
+    event = models.OneToOneField(
+        Event,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="bus_outbox",
+        help_text="The event to publish.",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Failed publishes so far.")
+    next_attempt_at = models.DateTimeField(
+        db_index=True, help_text="When the sweep publishes it, if nothing did before."
+    )
+    last_error = models.TextField(blank=True, default="", help_text="Why the last try failed.")
+
+    class Meta:
+        verbose_name_plural = "bus outbox entries"
+
+    def __str__(self) -> str:
+        return f"bus outbox {self.event_id}"
