@@ -53,6 +53,14 @@ def required_secrets(app_configs=None, **kwargs):
                     id="config.E003",
                 )
             )
+    if not settings.ALLOWED_HOSTS:
+        errors.append(
+            checks.Error(
+                "ALLOWED_HOSTS is empty: every request, health checks included, would be a 400.",
+                hint="Set ALLOWED_HOSTS to the host names the service answers on.",
+                id="config.E004",
+            )
+        )
     return errors
 
 

@@ -69,6 +69,12 @@ def test_production_celery_refuses_to_start_without_secrets(process, tmp_path):
     assert "SECRET_KEY" in result.stderr
 
 
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = run_manage("check", **{**PRODUCTION_WITHOUT_SECRETS, "ALLOWED_HOSTS": ""})
+    assert result.returncode != 0
+    assert "config.E004" in result.stderr
+
+
 def test_production_starts_with_its_secrets():
     result = run_manage(
         "check",
