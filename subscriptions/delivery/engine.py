@@ -27,6 +27,7 @@ from django.utils import timezone
 from subscriptions.delivery import retry, transport, wire
 from subscriptions.delivery.dispatch import subscriptions_wake, wake_acknowledge
 from subscriptions.models import Delivery, DeliveryAttempt, Subscription
+from webhooks import catalog
 from webhooks.models import Event
 
 logger = logging.getLogger(__name__)
@@ -400,7 +401,18 @@ def deliveries_sweep() -> SweepResult:
     killed worker delays a delivery by one sweep interval, never drops it.
     """
     now = timezone.now()
-    released = Delivery.objects.filter(status=Status.DELIVERING, claimed_until__lt=now).update(
+    stranded = Delivery.objects.filter(status=Status.DELIVERING, claimed_until__lt=now)
+    # A test send is one attempt made for a person waiting on it: if its web worker died,
+    # it failed; it does not become a delivery with a retry schedule.
+    stranded.filter(event__event_type=catalog.TEST_EVENT_TYPE).update(
+        status=Status.FAILED,
+        claimed_until=None,
+        next_attempt_at=None,
+        last_error="The test send was interrupted.",
+        completed_at=now,
+        updated_at=now,
+    )
+    released = stranded.update(
         status=Status.PENDING, claimed_until=None, next_attempt_at=now, updated_at=now
     )
     if released:

@@ -344,6 +344,28 @@ def test_a_subscription_deleted_mid_send_leaves_its_delivery_cancelled(
     assert DeliveryAttempt.objects.count() == 1  # the request went out, so it is recorded
 
 
+def test_an_interrupted_test_send_fails_rather_than_turning_into_retries(subscription):
+    delivery = subscription_test_send_stranded(subscription)
+
+    result = deliveries_sweep()
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.next_attempt_at) == (Status.FAILED, None)
+    assert result.released == 0
+
+
+def subscription_test_send_stranded(subscription) -> Delivery:
+    """A test send whose web worker died mid-request: delivering, its claim lapsed."""
+    event = Event.objects.create(
+        public_id="evt_test_stranded", owner_id=subscription.owner_id, event_type="webhook.test",
+        source="test", data={}, created_at=timezone.now(),
+    )  # fmt: skip
+    return Delivery.objects.create(
+        event=event, subscription=subscription, status=Status.DELIVERING,
+        claimed_until=timezone.now() - timedelta(seconds=1),
+    )  # fmt: skip
+
+
 def test_the_sweep_releases_a_stranded_delivery_which_then_goes_out(user, subscription, receiver):
     publish(user)
     Delivery.objects.update(
