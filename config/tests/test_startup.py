@@ -16,15 +16,14 @@ PRODUCTION_WITHOUT_SECRETS = {
 }
 
 
-def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+def run(args: list[str], *, cwd=BASE_DIR, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR,
-        env=child_env(**env),
-        capture_output=True,
-        text=True,
-        timeout=60,
+        args, cwd=cwd, env=child_env(**env), capture_output=True, text=True, timeout=60
     )
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return run([sys.executable, "manage.py", *args], **env)
 
 
 def test_production_check_refuses_to_start_without_secret_key():
@@ -36,14 +35,7 @@ def test_production_check_refuses_to_start_without_secret_key():
 
 
 def test_production_wsgi_refuses_to_load_without_secret_key():
-    result = subprocess.run(
-        [sys.executable, "-c", "import config.wsgi"],
-        cwd=BASE_DIR,
-        env=child_env(**PRODUCTION_WITHOUT_SECRETS),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run([sys.executable, "-c", "import config.wsgi"], **PRODUCTION_WITHOUT_SECRETS)
     assert result.returncode != 0
     assert "Refusing to start" in result.stderr
     assert "SECRET_KEY" in result.stderr
@@ -51,18 +43,13 @@ def test_production_wsgi_refuses_to_load_without_secret_key():
 
 @pytest.mark.parametrize("process", [["worker", "--pool", "solo"], ["beat"]])
 def test_production_celery_refuses_to_start_without_secrets(process, tmp_path):
-    result = subprocess.run(
+    result = run(
         [str(BIN_DIR / "celery"), "-A", "config", *process],
         cwd=tmp_path,  # beat writes its schedule file here, if it ever got that far
-        env=child_env(
-            **PRODUCTION_WITHOUT_SECRETS,
-            PYTHONPATH=str(BASE_DIR),
-            DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}",
-            CELERY_BROKER_URL=f"filesystem://{tmp_path}",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=60,
+        **PRODUCTION_WITHOUT_SECRETS,
+        PYTHONPATH=str(BASE_DIR),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        CELERY_BROKER_URL=f"filesystem://{tmp_path}",
     )
     assert result.returncode != 0
     assert "Refusing to start" in result.stderr
