@@ -10,7 +10,6 @@
 """
 
 import logging
-import re
 import time
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from prometheus_client import Counter
 
 from channels_app.platforms.base import Platform, Unauthorized, parse_json
 from channels_app.services import inbound_event_store
+from config.observability import SENSITIVE_NAMES
 from config.redis import redis_client
 
 logger = logging.getLogger(__name__)
@@ -29,13 +29,11 @@ INBOUND_REJECTED = Counter(
     "inbound_rejected_total", "Inbound requests refused, by platform and reason.",
     ["platform", "reason"],
 )  # fmt: skip
-# Credentials and signatures are not kept with the stored request.
-_SECRET_HEADER = re.compile(r"authorization|signature|hmac|cookie|token|secret", re.I)
 
 
 def _stored_headers(request: HttpRequest) -> dict[str, str]:
     return {
-        name: value for name, value in request.headers.items() if not _SECRET_HEADER.search(name)
+        name: value for name, value in request.headers.items() if not SENSITIVE_NAMES.search(name)
     }
 
 

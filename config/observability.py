@@ -22,9 +22,24 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
-# Never let these reach a log line, whatever a caller passes in `extra`.
-_SENSITIVE_KEYS = re.compile(r"authorization|secret|password|token|signature|api_key|cookie", re.I)
+# Never let these reach a log line, whatever a caller passes in `extra`, at any depth; a key
+# naming an identifier (`token_id`) is not a secret.
+SENSITIVE_NAMES = re.compile(
+    r"authorization|secret|password|token|signature|hmac|api_key|cookie", re.I
+)
+_IDENTIFIER_KEY = re.compile(r"_ids?$", re.I)
 _REDACTED = "[redacted]"
+
+
+def _redacted(value, key: str = ""):
+    if key and SENSITIVE_NAMES.search(key) and not _IDENTIFIER_KEY.search(key):
+        return _REDACTED
+    if isinstance(value, dict):
+        return {k: _redacted(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
+
 
 access_logger = logging.getLogger("http.access")
 
@@ -152,7 +167,4 @@ class JsonFormatter(_BaseJsonFormatter):
         super().__init__(*args, **kwargs)
 
     def process_log_record(self, log_data: dict) -> dict:
-        return {
-            key: (_REDACTED if _SENSITIVE_KEYS.search(key) else value)
-            for key, value in log_data.items()
-        }
+        return _redacted(log_data)

@@ -52,6 +52,25 @@ def test_secrets_in_log_extras_are_redacted(json_lines):
     assert line["user_id"] == 7
 
 
+def test_secrets_nested_in_log_extras_are_redacted_and_identifiers_kept(json_lines):
+    logging.getLogger("test").info(
+        "received",
+        extra={
+            "request_headers": {"Authorization": "Basic abc", "X-Shopify-Hmac-Sha256": "sig",
+                                "Webhook-Signature": "v1,xyz", "Accept": "*/*"},
+            "attempts": [{"api_key": "k1"}],
+            "token_id": 42,
+        },
+    )  # fmt: skip
+    line = json_lines()[-1]
+    assert line["request_headers"] == {
+        "Authorization": "[redacted]", "X-Shopify-Hmac-Sha256": "[redacted]",
+        "Webhook-Signature": "[redacted]", "Accept": "*/*",
+    }  # fmt: skip
+    assert line["attempts"] == [{"api_key": "[redacted]"}]
+    assert line["token_id"] == 42
+
+
 def test_metrics_count_requests_by_view_and_status(client):
     client.get("/health/live")
     text = client.get("/metrics").content.decode()
