@@ -7,9 +7,22 @@ from django.utils import timezone
 
 from channels_app.models import ChannelAccount, InboundEvent
 
-# (platform, external id) -> (valid until, account or None); bounded by clearing when full.
-_accounts: dict[tuple[str, str], tuple[float, ChannelAccount | None]] = {}
+# (platform, external id) or (platform,) -> (valid until, what was loaded); bounded by clearing
+# when full.
+_accounts: dict[tuple, tuple[float, object]] = {}
 _ACCOUNTS_MAX = 10_000
+
+
+def _remembered(key: tuple, load):
+    now = time.monotonic()
+    remembered = _accounts.get(key)
+    if remembered is not None and remembered[0] > now:
+        return remembered[1]
+    value = load()
+    if len(_accounts) >= _ACCOUNTS_MAX:
+        _accounts.clear()
+    _accounts[key] = (now + settings.INBOUND_ACCOUNT_CACHE_SECONDS, value)
+    return value
 
 
 def active_account(*, platform: str, external_id: str) -> ChannelAccount | None:
@@ -20,20 +33,28 @@ def active_account(*, platform: str, external_id: str) -> ChannelAccount | None:
     of one per request; deactivating, re-keying or creating an account takes effect within
     that time.
     """
-    key = (platform, external_id)
-    now = time.monotonic()
-    remembered = _accounts.get(key)
-    if remembered is not None and remembered[0] > now:
-        return remembered[1]
-    account = (
-        ChannelAccount.objects.select_related("owner")
-        .filter(platform=platform, external_id=external_id, is_active=True)
-        .first()
+    return _remembered(
+        (platform, external_id),
+        lambda: (
+            ChannelAccount.objects.select_related("owner")
+            .filter(platform=platform, external_id=external_id, is_active=True)
+            .first()
+        ),
     )
-    if len(_accounts) >= _ACCOUNTS_MAX:
-        _accounts.clear()
-    _accounts[key] = (now + settings.INBOUND_ACCOUNT_CACHE_SECONDS, account)
-    return account
+
+
+def active_accounts(*, platform: str) -> list[ChannelAccount]:
+    """Every active account of a platform whose requests do not name their account (Stripe, a
+    configured source): each signature is tried against them. Remembered like
+    active_account."""
+    return _remembered(
+        (platform,),
+        lambda: list(
+            ChannelAccount.objects.select_related("owner")
+            .filter(platform=platform, is_active=True)
+            .order_by("pk")
+        ),
+    )
 
 
 def active_accounts_forget() -> None:

@@ -24,6 +24,6 @@ def platform_for(name: str) -> Platform:
     platform = PLATFORMS.get(name)
     if platform is not None:
         return platform
-    if source_accounts(name).exists():
+    if source_accounts(name):
         return ConfiguredSource(name)
     raise KeyError(name)

@@ -18,10 +18,9 @@ an object with a `type` (or `event_type`); it is published to the owner's subscr
 import hashlib
 import hmac
 
-from django.db.models import QuerySet
-
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.base import Platform, Problem, Unauthorized
+from channels_app.selectors import active_accounts
 from webhooks.catalog import OPEN_TYPE_NAME
 from webhooks.services import event_publish
 from webhooks.signing import SignatureError, constant_time_equal, standard_verify
@@ -31,9 +30,9 @@ HMAC_SHA256 = "hmac_sha256"
 TYPE_FIELDS = ("type", "event_type")
 
 
-def source_accounts(name: str) -> QuerySet[ChannelAccount]:
-    """The active accounts that make `name` a configured source."""
-    return ChannelAccount.objects.filter(platform=name, is_active=True).exclude(verification="")
+def source_accounts(name: str) -> list[ChannelAccount]:
+    """The active accounts that make `name` a configured source (remembered briefly)."""
+    return [account for account in active_accounts(platform=name) if account.verification]
 
 
 def payload_type(payload: dict) -> str:

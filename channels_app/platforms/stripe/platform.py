@@ -15,6 +15,7 @@ from django.conf import settings
 from channels_app.models import ChannelAccount
 from channels_app.platforms.base import Platform, Problem, Unauthorized
 from channels_app.platforms.stripe import handlers
+from channels_app.selectors import active_accounts
 from channels_app.services import default_account
 from webhooks.signing import constant_time_equal
 
@@ -47,10 +48,7 @@ class Stripe(Platform):
         timestamp, signatures = parse_header(request.headers.get("Stripe-Signature", ""))
         if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
             raise Unauthorized("Stripe-Signature timestamp is outside the tolerance.")
-        candidates = [
-            (account, account.secret)
-            for account in ChannelAccount.objects.filter(platform=PLATFORM, is_active=True)
-        ]
+        candidates = [(account, account.secret) for account in active_accounts(platform=PLATFORM)]
         if settings.STRIPE_WEBHOOK_SECRET:
             candidates.append((None, settings.STRIPE_WEBHOOK_SECRET))
         for account, secret in candidates:
