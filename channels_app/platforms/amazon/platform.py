@@ -28,6 +28,7 @@ from channels_app.platforms.amazon.verify import (
 )
 from channels_app.platforms.base import Platform, Problem, Unauthorized
 from channels_app.platforms.times import parse_time
+from channels_app.selectors import active_account
 
 PLATFORM = "amazon"
 _REQUIRED_STRINGS = ("Type", "MessageId", "TopicArn", "Timestamp")
@@ -83,9 +84,7 @@ class Amazon(Platform):
     def authenticate(self, request, body) -> ChannelAccount:
         message = json.loads(body)
         sns_message_precheck(message)
-        account = ChannelAccount.objects.filter(
-            platform=PLATFORM, external_id=message["TopicArn"], is_active=True
-        ).first()
+        account = active_account(platform=PLATFORM, external_id=message["TopicArn"])
         if account is None:
             raise Unauthorized("No account is configured for this TopicArn.")
         sns_signature_verify(message)

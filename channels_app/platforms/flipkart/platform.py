@@ -39,6 +39,7 @@ from email.utils import parsedate_to_datetime
 from channels_app.models import ChannelAccount
 from channels_app.platforms.base import Platform, Problem, Unauthorized
 from channels_app.platforms.flipkart import handlers
+from channels_app.selectors import active_account, active_accounts
 from webhooks.signing import constant_time_equal
 
 PLATFORM = "flipkart"
@@ -123,9 +124,7 @@ class Flipkart(Platform):
         if not _date_is_fresh(date):
             raise Unauthorized("X_Date is missing, malformed or more than 5 minutes off.")
         app_id, offered = parse_authorization(authorization)
-        account = ChannelAccount.objects.filter(
-            platform=PLATFORM, external_id=app_id, is_active=True
-        ).first()
+        account = active_account(platform=PLATFORM, external_id=app_id)
         expected = (
             flipkart_signature(
                 date=date,
@@ -142,7 +141,7 @@ class Flipkart(Platform):
         return account
 
     def _body_hmac_account(self, body: bytes, offered: str) -> ChannelAccount:
-        for account in ChannelAccount.objects.filter(platform=PLATFORM, is_active=True):
+        for account in active_accounts(platform=PLATFORM):
             if account.secret and _same(body_hmac(account.secret, body), offered):
                 return account
         raise Unauthorized("Invalid signature.")

@@ -22,6 +22,7 @@ import hmac
 from channels_app.models import ChannelAccount
 from channels_app.platforms.base import Platform, Problem, Unauthorized
 from channels_app.platforms.selloship import handlers
+from channels_app.selectors import active_account
 from webhooks.signing import constant_time_equal
 
 PLATFORM = "selloship"
@@ -44,9 +45,7 @@ class Selloship(Platform):
         offered = request.headers.get("X-Selloship-Signature", "")
         if not account_id or not offered:
             raise Unauthorized("X-Selloship-Account and X-Selloship-Signature are required.")
-        account = ChannelAccount.objects.filter(
-            platform=PLATFORM, external_id=account_id, is_active=True
-        ).first()
+        account = active_account(platform=PLATFORM, external_id=account_id)
         if (
             account is None
             or not account.secret
