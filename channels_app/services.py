@@ -26,14 +26,15 @@ _DRAIN_BATCH = 100
 _LOST_AFTER = timedelta(minutes=1)
 
 
-def _enqueue(event_ids: list[int]) -> None:
+def _enqueue(event_ids: list[int], **options) -> None:
     from celery import current_app
 
     for event_id in event_ids:
         try:
-            current_app.send_task(PROCESS_TASK, args=[event_id])
+            current_app.send_task(PROCESS_TASK, args=[event_id], **options)
         except Exception:
-            # The row is committed as `received`: the sweep enqueues it again.
+            # The row is committed: the sweep enqueues a `received` one again, and a `failed`
+            # one waits for reprocessing.
             logger.exception("inbound.enqueue_failed", extra={"inbound_event_id": event_id})
 
 
@@ -108,32 +109,23 @@ def inbound_events_drain(*, account_id: int) -> int:
     wake.wake_acknowledge(_wake_key(account_id))
     deadline = time.monotonic() + settings.INBOUND_DRAIN_SECONDS
     processed, after = 0, 0
-    while ids := list(
-        InboundEvent.objects.filter(account_id=account_id, status=Status.RECEIVED, pk__gt=after)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:_DRAIN_BATCH]
+    while events := list(
+        InboundEvent.objects.select_related("account__owner")
+        .filter(account_id=account_id, status=Status.RECEIVED, pk__gt=after)
+        .order_by("pk")[:_DRAIN_BATCH]
     ):
-        events = InboundEvent.objects.select_related("account__owner").filter(pk__in=ids)
-        for event in events.order_by("pk"):
+        for event in events:
             try:
                 processed += inbound_event_process(event=event)
             except Exception:
                 if settings.INBOUND_MAX_RETRIES > 0:
-                    _retry_later(event.pk)
+                    # Its first retry, as the per-event task counts them.
+                    _enqueue([event.pk], countdown=2, retries=1)
             if time.monotonic() >= deadline:
                 inbound_account_wake(account_id=account_id, force=True)
                 return processed
-        after = ids[-1]  # forward only: a row another worker holds is theirs to finish
+        after = events[-1].pk  # forward only: a row another worker holds is theirs to finish
     return processed
-
-
-def _retry_later(event_id: int) -> None:
-    from celery import current_app
-
-    try:
-        current_app.send_task(PROCESS_TASK, args=[event_id], countdown=2, retries=1)
-    except Exception:
-        logger.exception("inbound.enqueue_failed", extra={"inbound_event_id": event_id})
 
 
 def inbound_event_process(*, event: InboundEvent) -> bool:
