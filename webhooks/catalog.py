@@ -186,14 +186,15 @@ def is_known(name: str, owner=None) -> bool:
 
 
 def is_valid_pattern(pattern: str, owner=None) -> bool:
-    """`*`, a known type, or a prefix wildcard such as `task.*` that matches a known type."""
+    """`*`, a known type, or a prefix wildcard such as `task.*` that matches a known type.
+
+    `acme.*` of an owner's open namespace `acme` is already a known type of it.
+    """
     if pattern == WILDCARD or is_known(pattern, owner):
         return True
     if pattern.endswith(".*"):
         prefix = pattern[:-1]
-        return any(name.startswith(prefix) for name in _catalog()) or _in_open_namespace(
-            pattern, owner
-        )
+        return any(name.startswith(prefix) for name in _catalog())
     return False
 
 
