@@ -276,8 +276,8 @@ def subscription_deliveries_send(*, subscription_id: int) -> int:
         attempted = _send_batch(subscription, batch, secrets, state)
     finally:
         # Whatever stopped the batch (even an error), unsent rows go back at once rather
-        # than waiting for their claim to lapse.
-        _release(batch[attempted:], timezone.now())
+        # than waiting for their claim to lapse; due when the circuit closes, if it opened.
+        _release(batch[attempted:], state.paused_until or timezone.now())
     _subscription_update_health(subscription, state)
     # Wakes that arrived while this batch was in flight returned early: pick up their work.
     if not state.paused_until and not state.disabled_reason:
@@ -322,8 +322,6 @@ def _send_batch(
             _flush(pending_attempts, pending_rows)
             last_flush = time.monotonic()
         if state.paused_until or state.disabled_reason:
-            _flush(pending_attempts, pending_rows)
-            _release(batch[attempted:], state.paused_until or now)  # due when it closes
             break
         if time.monotonic() - started >= settings.DELIVERY_BATCH_SECONDS:
             break  # a slow endpoint yields its worker; the wake queues the rest behind others
