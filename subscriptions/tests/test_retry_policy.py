@@ -90,6 +90,10 @@ def test_retry_after_seconds_is_honoured_on_429_and_503(status):
     assert outcome.delay_seconds == 120
 
 
+def test_retry_after_is_found_whatever_the_case_of_its_name():
+    assert decision(result(429, "http", {"RETRY-AFTER": "120"})).delay_seconds == 120
+
+
 def test_retry_after_is_capped_and_ignored_on_other_statuses():
     assert decision(result(429, "http", {"Retry-After": "999999"})).delay_seconds == CAP
     assert decision(result(500, "http", {"Retry-After": "120"})).delay_seconds == 2
