@@ -104,7 +104,7 @@ def start_web_server(
         log_path,
     )
     base_url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _answers(handle, base_url), timeout=30)
+    _await_start(handle, lambda: _answers(handle, base_url))
     return handle, base_url
 
 
@@ -120,16 +120,26 @@ def start_asgi_server(
         log_path,
     )  # fmt: skip
     base_url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _answers(handle, base_url), timeout=30)
+    _await_start(handle, lambda: _answers(handle, base_url))
     return handle, base_url
+
+
+def _await_start(handle: ProcessHandle, ready, timeout: float = 60) -> None:
+    """Wait until `ready()`; a process that never gets there is stopped, not left running."""
+    try:
+        wait_until(ready, timeout=timeout)
+    except BaseException:
+        handle.stop()
+        raise
 
 
 def _answers(handle: ProcessHandle, base_url: str) -> bool:
     if handle.process.poll() is not None:
         pytest.fail(f"server exited early:\n{handle.log()}")
     try:
-        return requests.get(f"{base_url}/health/live", timeout=1).ok
-    except requests.ConnectionError:
+        return requests.get(f"{base_url}/health/live", timeout=2).ok
+    except requests.RequestException:
+        # Refused before gunicorn binds, or no answer while its worker still boots: not yet.
         return False
 
 
@@ -153,8 +163,9 @@ def start_celery_worker(env: dict[str, str], log_path: Path) -> ProcessHandle:
         env,
         log_path,
     )
-    wait_until(lambda: "ready." in handle.log() or handle.process.poll() is not None, timeout=30)
+    _await_start(handle, lambda: "ready." in handle.log() or handle.process.poll() is not None)
     if handle.process.poll() is not None:
+        handle.stop()
         pytest.fail(f"worker exited early:\n{handle.log()}")
     return handle
 
