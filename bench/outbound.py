@@ -231,7 +231,7 @@ def drain(port: int, n: int) -> dict:
     for number in range(n):
         publish(owner, number)
     with worker():
-        from subscriptions.delivery.engine import deliveries_sweep
+        from subscriptions.delivery.maintenance import deliveries_sweep
 
         started = time.perf_counter()
         deliveries_sweep()  # what beat does every few seconds: wake the subscription

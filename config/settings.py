@@ -209,12 +209,14 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The safety net of outbound delivery: stranded claims released, lost wakes sent again.
+DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=5.0)
 # Seeded into django-celery-beat's tables on beat start, then editable in the admin.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "webhooks.tasks.worker_heartbeat_task", "schedule": 30.0},
     "deliveries-sweep": {
         "task": "subscriptions.tasks.deliveries_sweep_task",
-        "schedule": env.float("DELIVERY_SWEEP_SECONDS", default=5.0),
+        "schedule": DELIVERY_SWEEP_SECONDS,
     },
     "inbound-sweep": {"task": "channels_app.tasks.inbound_events_sweep_task", "schedule": 60.0},
     "deliveries-cleanup": {
@@ -324,15 +326,20 @@ STREAM_ALLOWED_ORIGINS = env.list("STREAM_ALLOWED_ORIGINS", default=[])
 # Private, loopback and reserved endpoint addresses: allowed only in development and tests.
 WEBHOOKS_ALLOW_PRIVATE_URLS = env.bool("WEBHOOKS_ALLOW_PRIVATE_URLS", default=DEBUG)
 WEBHOOKS_USER_AGENT = env.str("WEBHOOKS_USER_AGENT", default=f"WebhookPlatform/{APP_VERSION}")
-DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=50)
-# A batch that has run this long hands its unsent rest back and queues behind other endpoints.
-DELIVERY_BATCH_SECONDS = env.float("DELIVERY_BATCH_SECONDS", default=5.0)
+# Requests one worker process keeps in flight at once, across all endpoints.
+DELIVERY_CONCURRENCY = env.int("DELIVERY_CONCURRENCY", default=200)
+# A pump (one delivery task) claims new work for this long, then hands over to a fresh task
+# so the worker process also serves its other queues; it ends sooner after this long idle.
+DELIVERY_PUMP_SECONDS = env.float("DELIVERY_PUMP_SECONDS", default=30.0)
+DELIVERY_PUMP_IDLE_SECONDS = env.float("DELIVERY_PUMP_IDLE_SECONDS", default=1.0)
+# How often a pump with room looks for newly due work (the bound on a retry's lateness).
+DELIVERY_POLL_SECONDS = env.float("DELIVERY_POLL_SECONDS", default=0.1)
 DELIVERY_BACKOFF_CAP_SECONDS = env.float("DELIVERY_BACKOFF_CAP_SECONDS", default=6 * 3600)
 DELIVERY_BREAKER_THRESHOLD = env.int("DELIVERY_BREAKER_THRESHOLD", default=5)
 DELIVERY_BREAKER_COOLDOWN_SECONDS = env.float("DELIVERY_BREAKER_COOLDOWN_SECONDS", default=60)
 DELIVERY_DISABLE_AFTER = timedelta(days=env.float("DELIVERY_DISABLE_AFTER_DAYS", default=5))
 DELIVERY_RETENTION = timedelta(days=env.int("DELIVERY_RETENTION_DAYS", default=30))
-# A claimed batch is stranded (its worker died) after n * timeout + this margin.
+# A claimed delivery is stranded (its worker died) after its timeout + this margin.
 DELIVERY_CLAIM_MARGIN_SECONDS = env.int("DELIVERY_CLAIM_MARGIN_SECONDS", default=30)
 DELIVERY_WAKE_DEBOUNCE_SECONDS = env.int("DELIVERY_WAKE_DEBOUNCE_SECONDS", default=10)
 STAFF_USERNAME = env.str("STAFF_USERNAME", default="admin")

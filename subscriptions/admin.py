@@ -14,8 +14,8 @@ from webhooks.admin import EventTypeFilter
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "url", "owner", "is_active", "event_types", "consecutive_failures",
-        "paused_until", "created_at",
+        "id", "url", "owner", "is_active", "event_types", "max_in_flight",
+        "rate_limit_per_second", "consecutive_failures", "paused_until", "created_at",
     ]  # fmt: skip
     list_select_related = ["owner"]
     list_filter = ["is_active", "created_at"]
@@ -25,7 +25,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     exclude = ["secret", "previous_secret"]
     readonly_fields = [
         "previous_secret_expires_at", "consecutive_failures", "paused_until", "failing_since",
-        "deleted_at", "created_at", "updated_at",
+        "throttled_until", "deleted_at", "created_at", "updated_at",
     ]  # fmt: skip
     actions = ["send_test", "rotate_secret", "enable", "disable"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default

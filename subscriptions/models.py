@@ -12,6 +12,9 @@ DEFAULT_RETRY_COUNT = 17
 MAX_RETRY_COUNT = 20
 DEFAULT_TIMEOUT_SECONDS = 10
 MAX_TIMEOUT_SECONDS = 60
+DEFAULT_MAX_IN_FLIGHT = 10
+MAX_MAX_IN_FLIGHT = 1000
+MAX_RATE_LIMIT_PER_SECOND = 10000
 
 
 class Subscription(models.Model):
@@ -34,6 +37,24 @@ class Subscription(models.Model):
     )
     timeout_seconds = models.PositiveSmallIntegerField(
         default=DEFAULT_TIMEOUT_SECONDS, help_text="Per-attempt HTTP timeout (1 to 60 s)."
+    )
+    max_in_flight = models.PositiveSmallIntegerField(
+        default=DEFAULT_MAX_IN_FLIGHT,
+        help_text=(
+            "Most requests open to this endpoint at once, across every worker (1 to 1000). "
+            "1 means ordered delivery: one at a time, in creation order, a retry holding "
+            "back later events."
+        ),
+    )
+    rate_limit_per_second = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Most requests started per second, across every worker; empty: no limit.",
+    )
+    throttled_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Rate limit: no request starts before this time (kept by the engine).",
     )
     secret = EncryptedTextField(help_text="Signing secret (whsec_…), encrypted at rest.")
     previous_secret = EncryptedTextField(
@@ -70,6 +91,18 @@ class Subscription(models.Model):
             models.CheckConstraint(
                 condition=Q(timeout_seconds__gte=1, timeout_seconds__lte=MAX_TIMEOUT_SECONDS),
                 name="subscription_timeout_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_in_flight__gte=1, max_in_flight__lte=MAX_MAX_IN_FLIGHT),
+                name="subscription_max_in_flight_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(rate_limit_per_second__isnull=True)
+                | Q(
+                    rate_limit_per_second__gte=1,
+                    rate_limit_per_second__lte=MAX_RATE_LIMIT_PER_SECOND,
+                ),
+                name="subscription_rate_limit_range",
             ),
         ]
         indexes = [models.Index(fields=["owner", "is_active"], name="subscription_owner_active")]
@@ -135,6 +168,13 @@ class Delivery(models.Model):
             ),
             models.Index(
                 fields=["next_attempt_at"], condition=Q(status="pending"), name="delivery_due_all"
+            ),
+            # Unfinished rows of one endpoint in creation order: the head of an ordered
+            # endpoint's queue, and its requests in flight.
+            models.Index(
+                fields=["subscription", "created_at", "id"],
+                condition=Q(status__in=["pending", "delivering"]),
+                name="delivery_unfinished",
             ),
             # Stranded rows: delivering past their claim.
             models.Index(

@@ -8,11 +8,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from subscriptions.delivery import engine, retry
-from subscriptions.delivery.dispatch import subscriptions_wake
-from subscriptions.delivery.transport import url_problem
+from subscriptions.delivery import recording, retry, sending
+from subscriptions.delivery.dispatch import deliveries_wake
 from subscriptions.models import Delivery, Subscription
 from webhooks import catalog
+from webhooks.http.guard import url_problem
 from webhooks.ids import new_id
 from webhooks.models import Event
 from webhooks.signing import secret_generate
@@ -26,7 +26,8 @@ SECRET_ROTATION_GRACE = timedelta(hours=24)
 def deliveries_create_for_event(*, event: Event) -> int:
     """The publish hook: one pending delivery per active subscription that wants this type.
 
-    Runs inside event_publish's transaction; workers are woken only once it commits.
+    Runs inside event_publish's transaction; a pump is woken only once it commits: one
+    message for the event, however many subscriptions it fans out to.
     """
     if connection.vendor == "postgresql":
         subscription_ids = _deliveries_insert_matching(event)
@@ -44,9 +45,7 @@ def deliveries_create_for_event(*, event: Event) -> int:
             for pk in subscription_ids
         )
     if subscription_ids:
-        transaction.on_commit(
-            lambda: subscriptions_wake(subscription_ids=subscription_ids), robust=True
-        )
+        transaction.on_commit(deliveries_wake, robust=True)
     return len(subscription_ids)
 
 
@@ -89,21 +88,21 @@ def subscription_create(
     url: str,
     event_types: list[str],
     description: str = "",
-    retry_count: int | None = None,
-    timeout_seconds: int | None = None,
+    **options,
 ) -> Subscription:
-    """Create a subscription with a fresh `whsec_` secret (readable once, from the result)."""
+    """Create a subscription with a fresh `whsec_` secret (readable once, from the result).
+
+    `options` are the endpoint's settings (retry_count, timeout_seconds, max_in_flight,
+    rate_limit_per_second); each left out keeps its model default.
+    """
     subscription = Subscription(
         owner=owner,
         url=url,
         event_types=event_types,
         description=description,
         secret=secret_generate(),
+        **{name: value for name, value in options.items() if value is not None},
     )
-    if retry_count is not None:
-        subscription.retry_count = retry_count
-    if timeout_seconds is not None:
-        subscription.timeout_seconds = timeout_seconds
     subscription.save()
     logger.info("subscription.created", extra={"subscription_id": subscription.pk})
     return subscription
@@ -180,26 +179,18 @@ def subscription_test_send(*, subscription: Subscription) -> TestSendResult:
             status=Status.DELIVERING,
             claimed_until=now + timedelta(seconds=subscription.timeout_seconds + 30),
         )
-    attempt, result = engine.attempt_send(
-        delivery=delivery,
-        subscription=subscription,
-        secrets=engine.active_secrets(subscription, now),
-    )
-    succeeded = result.status_code is not None and 200 <= result.status_code < 300
-    finished_at = timezone.now()
+    outgoing, result = sending.delivery_send_now(delivery=delivery, subscription=subscription)
     # A test never retries: its one attempt decides.
-    engine.record_final_attempt(
-        delivery=delivery,
-        attempt=attempt,
+    recording.record_final_attempt(
+        sending=outgoing,
         result=result,
-        outcome=retry.Outcome.SUCCEEDED if succeeded else retry.Outcome.FAILED,
-        now=finished_at,
+        outcome=retry.Outcome.SUCCEEDED if result.succeeded else retry.Outcome.FAILED,
     )
     return TestSendResult(
-        success=succeeded,
+        success=result.succeeded,
         status_code=result.status_code,
         response_time_ms=result.duration_ms,
-        error=None if succeeded else (result.error_message or f"HTTP {result.status_code}"),
+        error=None if result.succeeded else (result.error_message or f"HTTP {result.status_code}"),
         delivery=delivery,
     )
 
@@ -213,10 +204,7 @@ def delivery_retry(*, delivery: Delivery) -> Delivery:
         status=Status.PENDING, next_attempt_at=now, completed_at=None, updated_at=now
     )
     delivery.refresh_from_db()
-    transaction.on_commit(
-        lambda: subscriptions_wake(subscription_ids=[delivery.subscription_id], force=True),
-        robust=True,
-    )
+    transaction.on_commit(lambda: deliveries_wake(force=True), robust=True)
     return delivery
 
 
@@ -237,8 +225,5 @@ def subscription_recover(*, subscription: Subscription, since: datetime) -> int:
         subscription=subscription, status=Status.FAILED, created_at__gte=since
     ).update(status=Status.PENDING, next_attempt_at=now, completed_at=None, updated_at=now)
     if count:
-        transaction.on_commit(
-            lambda: subscriptions_wake(subscription_ids=[subscription.pk], force=True),
-            robust=True,
-        )
+        transaction.on_commit(lambda: deliveries_wake(force=True), robust=True)
     return count

@@ -2,23 +2,24 @@
 
 from celery import shared_task
 
-from subscriptions.delivery import engine
+from subscriptions.delivery import maintenance, pump
 
 
 @shared_task
-def subscription_deliver_task(subscription_id: int) -> int:
-    """Send one batch of the subscription's due deliveries (safe to run twice)."""
-    return engine.subscription_deliveries_send(subscription_id=subscription_id)
+def deliveries_pump_task() -> int:
+    """Deliver due work with many requests in flight until idle (safe to run any number of
+    times at once: every delivery is claimed before it is sent)."""
+    return pump.deliveries_pump()
 
 
 @shared_task
 def deliveries_sweep_task() -> dict:
-    """Beat, every few seconds: release stranded claims and wake subscriptions with due work."""
-    result = engine.deliveries_sweep()
+    """Beat, every few seconds: release stranded claims and wake a pump while work is due."""
+    result = maintenance.deliveries_sweep()
     return {"released": result.released, "woken": result.woken}
 
 
 @shared_task
 def deliveries_cleanup_task() -> dict:
     """Beat, daily: delete finished history past the retention period."""
-    return engine.deliveries_cleanup()
+    return maintenance.deliveries_cleanup()

@@ -56,6 +56,19 @@ def wake(*, task: str, key: str, args: list, ttl: int, force: bool = False) -> b
     return True
 
 
+def wake_later(*, task: str, args: list, seconds: float) -> bool:
+    """Queue `task(*args)` to run in `seconds`: a hint for work whose time is on its row.
+
+    No key is set, so a wake for work due now is never held back by one for later.
+    """
+    try:
+        current_app.send_task(task, args=args, countdown=max(0.0, seconds))
+    except Exception:
+        logger.exception("wake.failed", extra={"task": task})
+        return False
+    return True
+
+
 def wake_acknowledge(key: str) -> None:
     """Called by the worker before it looks: rows from now on queue a fresh wake."""
     _clear(key)

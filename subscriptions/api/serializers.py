@@ -3,6 +3,8 @@ import json
 from rest_framework import serializers
 
 from subscriptions.models import (
+    MAX_MAX_IN_FLIGHT,
+    MAX_RATE_LIMIT_PER_SECOND,
     MAX_RETRY_COUNT,
     MAX_TIMEOUT_SECONDS,
     Delivery,
@@ -28,12 +30,29 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     timeout_seconds = serializers.IntegerField(
         min_value=1, max_value=MAX_TIMEOUT_SECONDS, required=False
     )
+    max_in_flight = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_MAX_IN_FLIGHT,
+        required=False,
+        help_text=(
+            "Most requests open to the endpoint at once (default 10). 1 is ordered delivery: "
+            "one at a time in creation order, a retry holding back later events."
+        ),
+    )
+    rate_limit_per_second = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_RATE_LIMIT_PER_SECOND,
+        required=False,
+        allow_null=True,
+        help_text="Most requests started per second; null for no limit.",
+    )
 
     class Meta:
         model = Subscription
         fields = [
             "id", "url", "event_types", "description", "is_active", "retry_count",
-            "timeout_seconds", "disabled_reason", "created_at", "updated_at",
+            "timeout_seconds", "max_in_flight", "rate_limit_per_second", "disabled_reason",
+            "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["id", "disabled_reason", "created_at", "updated_at"]
 

@@ -1,33 +1,47 @@
-"""Waking workers: the broker message that says "look at subscription N now".
+"""Waking pumps: the broker message that says "there is due work, come and claim it".
 
-Messages carry only a subscription id, never a payload; a burst of publishes to one
-subscription sends one message (webhooks.wake), and losing one is harmless: the sweep wakes
-every subscription with due work every few seconds.
+Messages carry no id and no payload: any pump claims whatever is due. A burst of publishes
+sends one message (webhooks.wake), and losing one is harmless: the sweep wakes a pump every
+few seconds while work is due. A retry's time lives on its row; the message that wakes a pump
+for it is only a hint sent with a countdown, and the sweep is the safety net.
 """
 
-from django.conf import settings
+from datetime import timedelta
 
+from django.conf import settings
+from django.db.models import Min
+from django.utils import timezone
+
+from subscriptions.models import Delivery
 from webhooks import wake
 
-DELIVER_TASK = "subscriptions.tasks.subscription_deliver_task"
+PUMP_TASK = "subscriptions.tasks.deliveries_pump_task"
+_WAKE_KEY = "deliveries:wake"
 
 
-def _wake_key(subscription_id: int) -> str:
-    return f"deliveries:wake:{subscription_id}"
+def deliveries_wake(*, force: bool = False) -> None:
+    """Queue a pump, unless a wake is already queued (or `force`)."""
+    wake.wake(
+        task=PUMP_TASK,
+        key=_WAKE_KEY,
+        args=[],
+        ttl=settings.DELIVERY_WAKE_DEBOUNCE_SECONDS,
+        force=force,
+    )
 
 
-def subscriptions_wake(*, subscription_ids, force: bool = False) -> None:
-    """Queue a deliver task per subscription, unless one is already queued (or `force`)."""
-    for subscription_id in dict.fromkeys(subscription_ids):
-        wake.wake(
-            task=DELIVER_TASK,
-            key=_wake_key(subscription_id),
-            args=[subscription_id],
-            ttl=settings.DELIVERY_WAKE_DEBOUNCE_SECONDS,
-            force=force,
-        )
+def deliveries_wake_for_next_due(*, within: timedelta | None = None) -> None:
+    """Queue a pump for when the next pending delivery falls due, if that is within `within`
+    (default: one sweep interval; later ones the next sweep looks at again)."""
+    now = timezone.now()
+    within = within or timedelta(seconds=settings.DELIVERY_SWEEP_SECONDS)
+    next_due = Delivery.objects.filter(
+        status=Delivery.Status.PENDING, next_attempt_at__gt=now, next_attempt_at__lte=now + within
+    ).aggregate(at=Min("next_attempt_at"))["at"]
+    if next_due is not None:
+        wake.wake_later(task=PUMP_TASK, args=[], seconds=(next_due - now).total_seconds())
 
 
-def wake_acknowledge(subscription_id: int) -> None:
-    """Called by the worker before it claims: publishes from now on queue a fresh wake."""
-    wake.wake_acknowledge(_wake_key(subscription_id))
+def wake_acknowledge() -> None:
+    """Called by a pump before it claims: publishes from now on queue a fresh wake."""
+    wake.wake_acknowledge(_WAKE_KEY)

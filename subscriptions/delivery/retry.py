@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
-from subscriptions.delivery.transport import SendResult
+from webhooks.http.result import SendResult
 
 BASE_DELAY_SECONDS = 2.0
 JITTER = 0.2

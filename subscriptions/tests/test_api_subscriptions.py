@@ -218,12 +218,12 @@ def test_test_endpoint_reports_a_failure(api, receiver):
 
 
 def test_delivery_history_filters_and_detail_with_attempts(api, user, receiver):
-    from subscriptions.delivery.engine import subscription_deliveries_send
+    from subscriptions.delivery.pump import deliveries_pump
 
     pk = create(api, url=receiver.url, event_types=["*"]).json()["id"]
     event_publish(owner=user, event_type="task.created", data={"task_id": "a"})
     event_publish(owner=user, event_type="email.sent", data={"email_id": "b"})
-    subscription_deliveries_send(subscription_id=pk)
+    deliveries_pump(idle_seconds=0)
 
     listing = api.get(f"/api/webhooks/{pk}/deliveries", {"event_type": "email.sent"}).json()
     assert [d["event_type"] for d in listing["results"]] == ["email.sent"]
@@ -275,7 +275,7 @@ def test_rotate_secret_shows_the_new_secret_once(api):
 
 
 def test_stats_summarise_the_last_24_hours(api, user, receiver):
-    from subscriptions.delivery.engine import subscription_deliveries_send
+    from subscriptions.delivery.pump import deliveries_pump
     from subscriptions.tests.receiver import Reply
 
     pk = create(api, url=receiver.url, event_types=["*"]).json()["id"]
@@ -283,7 +283,7 @@ def test_stats_summarise_the_last_24_hours(api, user, receiver):
     for number in range(4):
         event_publish(owner=user, event_type="task.created", data={"n": number})
     Subscription.objects.filter(pk=pk).update()
-    subscription_deliveries_send(subscription_id=pk)
+    deliveries_pump(idle_seconds=0)
 
     stats = api.get(f"/api/webhooks/{pk}/stats").json()
     assert (stats["total"], stats["succeeded"], stats["failed"], stats["pending_retries"]) == (

@@ -3,7 +3,7 @@
 import pytest
 
 from subscriptions.delivery.retry import Outcome, backoff_seconds, decide, retry_after_seconds
-from subscriptions.delivery.transport import SendResult
+from webhooks.http.result import SendResult
 
 CAP = 6 * 3600
 NOW = 1_700_000_000.0

@@ -14,12 +14,9 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from conftest import wait_until
-from subscriptions.delivery.engine import (
-    deliveries_claim,
-    deliveries_cleanup,
-    deliveries_sweep,
-    subscription_deliveries_send,
-)
+from subscriptions.delivery.claims import deliveries_claim
+from subscriptions.delivery.maintenance import deliveries_cleanup, deliveries_sweep
+from subscriptions.delivery.pump import deliveries_pump
 from subscriptions.models import Delivery, DeliveryAttempt, Subscription
 from subscriptions.services import (
     subscription_create,
@@ -39,8 +36,9 @@ def publish(user, event_type="task.completed", data=None):
     return event_publish(owner=user, event_type=event_type, data=data or {"task_id": "t1"})
 
 
-def send(subscription) -> int:
-    return subscription_deliveries_send(subscription_id=subscription.pk)
+def send(subscription=None) -> int:
+    """Run a pump in-process until nothing is due; returns how many requests it made."""
+    return deliveries_pump(idle_seconds=0)
 
 
 def the_delivery() -> Delivery:
@@ -198,17 +196,17 @@ def test_a_private_address_is_refused_at_send_time_in_production(
 
 
 def test_410_gone_disables_the_subscription(user, subscription, receiver):
+    Subscription.objects.filter(pk=subscription.pk).update(max_in_flight=1)  # one at a time
     receiver.script(Reply(status=410))
     publish(user)
     publish(user, data={"task_id": "t2"})
-    receiver_requests_before = len(receiver.requests)
 
     send(subscription)
 
     subscription.refresh_from_db()
     assert subscription.is_active is False
     assert "410" in subscription.disabled_reason
-    assert len(receiver.requests) == receiver_requests_before + 1
+    assert len(receiver.requests) == 1
     assert set(Delivery.objects.values_list("status", flat=True)) == {Status.FAILED}
 
 
@@ -216,6 +214,7 @@ def test_the_breaker_pauses_a_failing_endpoint_and_keeps_its_work_pending(
     user, subscription, receiver, settings
 ):
     settings.DELIVERY_BREAKER_THRESHOLD = 2
+    Subscription.objects.filter(pk=subscription.pk).update(max_in_flight=2)
     receiver.default = Reply(status=500)
     for number in range(5):
         publish(user, data={"task_id": f"t{number}"})
@@ -223,19 +222,29 @@ def test_the_breaker_pauses_a_failing_endpoint_and_keeps_its_work_pending(
     send(subscription)
 
     subscription.refresh_from_db()
-    assert len(receiver.requests) == 2
+    assert len(receiver.requests) == 2  # the two in flight when the circuit opened
     assert subscription.paused_until > timezone.now()
     assert set(Delivery.objects.values_list("status", flat=True)) == {Status.PENDING}
     assert send(subscription) == 0  # paused: nothing is attempted
 
-    # After the cool-down one probe goes out; it succeeds and the circuit closes.
+    # After the cool-down a probe goes out; it succeeds, the circuit closes, the rest follow.
     Subscription.objects.filter(pk=subscription.pk).update(paused_until=timezone.now())
     Delivery.objects.update(next_attempt_at=timezone.now())
     receiver.default = Reply(status=200)
-    assert send(subscription) == 1
+    assert send(subscription) == 5
     subscription.refresh_from_db()
-    assert subscription.consecutive_failures == 0
-    assert send(subscription) == 4
+    assert (subscription.consecutive_failures, subscription.paused_until) == (0, None)
+
+
+def test_a_half_open_endpoint_is_sent_one_probe(user, subscription, settings):
+    Subscription.objects.filter(pk=subscription.pk).update(
+        consecutive_failures=settings.DELIVERY_BREAKER_THRESHOLD,
+        paused_until=timezone.now() - timedelta(seconds=1),
+    )
+    for number in range(3):
+        publish(user, data={"task_id": f"t{number}"})
+
+    assert len(deliveries_claim(capacity=10, now=timezone.now())) == 1
 
 
 def test_a_subscription_failing_for_days_is_disabled(user, subscription, receiver):
@@ -260,57 +269,55 @@ def test_running_the_same_task_twice_sends_once(user, subscription, receiver):
     assert len(receiver.requests) == 1
 
 
-def test_a_batch_past_its_time_budget_hands_the_rest_back_and_queues_a_wake(
+def test_a_pump_out_of_time_claims_nothing_more_and_queues_its_successor(
     user, subscription, receiver, settings
 ):
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
         pytest.skip("counts messages in a Redis broker")
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    broker.flushdb()
-    settings.DELIVERY_BATCH_SECONDS = 0  # every batch is over budget after its first send
     for number in range(3):
         publish(user, data={"task_id": f"t{number}"})
+    broker.flushdb()
 
-    assert send(subscription) == 1
+    assert deliveries_pump(max_seconds=0) == 0
 
-    statuses = sorted(Delivery.objects.values_list("status", flat=True))
-    assert statuses == [Status.PENDING, Status.PENDING, Status.SUCCEEDED]
-    assert not Delivery.objects.filter(next_attempt_at__gt=timezone.now()).exists()
-    assert broker.llen("deliveries") == 1  # the wake that queues the rest behind others
-    assert send(subscription) == 1
+    assert broker.llen("deliveries") == 1  # the successor
+    assert deliveries_pump(idle_seconds=0) == 3
 
 
-def test_a_batch_in_flight_on_another_worker_is_not_sent_again(user, subscription, receiver):
+def test_a_delivery_claimed_by_another_worker_is_not_sent_again(user, subscription, receiver):
     publish(user)
     Delivery.objects.update(
         status=Status.DELIVERING, claimed_until=timezone.now() + timedelta(minutes=1)
     )
-    publish(user, data={"task_id": "t2"})
+    second = publish(user, data={"task_id": "t2"}).event
 
-    assert send(subscription) == 0
-    assert receiver.requests == []
+    assert send(subscription) == 1
+    assert [r.headers["webhook-id"] for r in receiver.requests] == [second.public_id]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_claiming_one_endpoint_at_once_get_one_batch(user, subscription):
-    publish(user)
-    publish(user, data={"task_id": "t2"})
+def test_two_claimers_at_once_never_exceed_an_endpoints_max_in_flight(user, subscription):
+    Subscription.objects.filter(pk=subscription.pk).update(max_in_flight=2)
+    for number in range(4):
+        publish(user, data={"task_id": f"t{number}"})
     start, claims = threading.Barrier(2), []
 
     def claim():
         start.wait()
         try:
-            claims.append(deliveries_claim(subscription=subscription, limit=1, now=timezone.now()))
+            claims.append(deliveries_claim(capacity=10, now=timezone.now()))
         finally:
             connection.close()
 
-    workers = [threading.Thread(target=claim) for _ in range(2)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    claimers = [threading.Thread(target=claim) for _ in range(2)]
+    for claimer in claimers:
+        claimer.start()
+    for claimer in claimers:
+        claimer.join()
 
-    assert sorted(len(batch) for batch in claims) == [0, 1]
+    assert sum(len(batch) for batch in claims) == 2
+    assert deliveries_claim(capacity=10, now=timezone.now()) == []  # still two in flight
 
 
 def test_a_reply_carrying_nul_bytes_is_recorded_not_resent(user, subscription, receiver):

@@ -6,7 +6,7 @@ import signal
 import pytest
 
 from conftest import child_env, database_url_for_children, start_celery_worker, wait_until
-from subscriptions.delivery.engine import deliveries_sweep
+from subscriptions.delivery.maintenance import deliveries_sweep
 from subscriptions.models import Delivery, Subscription
 from subscriptions.tests.receiver import Reply
 from webhooks.services import event_publish
@@ -66,7 +66,7 @@ def test_a_purged_queue_delays_but_never_drops_a_delivery(user, subscription, re
     event_publish(owner=user, event_type="task.created", data={"n": 1})
     with app.connection_for_write() as connection:
         # The wake-up message is gone; the row is not.
-        assert connection.default_channel.queue_purge("deliveries") == 1
+        assert connection.default_channel.queue_purge("deliveries") >= 1
     worker = start_celery_worker(
         child_env(DATABASE_URL=database_url_for_children()), tmp_path / "worker.log"
     )

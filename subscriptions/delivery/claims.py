@@ -1,0 +1,190 @@
+"""Claiming due deliveries: the only way a delivery gets sent, and where every cap holds.
+
+A delivery is due when it is `pending` and its `next_attempt_at` has passed. A claim moves due
+rows to `delivering` with a deadline (`claimed_until`), in one short transaction, and a pump
+sends each claimed row at once. Per-endpoint caps are counted in the database, so they hold
+across every worker process on every machine:
+
+- `max_in_flight`: an endpoint never has more claimed rows (under a live claim) than this.
+  `1` is ordered delivery: only the endpoint's oldest unfinished delivery may go, so a retry
+  holds back every later event.
+- `rate_limit_per_second`: a request may start only once `throttled_until` has passed, and
+  each claimed request pushes it on by 1/rate (a GCRA with a small burst allowance).
+- an open circuit (`paused_until`) claims nothing; a half-open one (after the cool-down, still
+  over the failure threshold) claims a single probe.
+
+Claimers lock the endpoint rows they claim for (`FOR NO KEY UPDATE SKIP LOCKED`, so a
+publisher inserting deliveries is not blocked and two claimers never count the same endpoint
+at once). On SQLite, which has no row locks, the IMMEDIATE transaction serialises claimers
+and the status condition on the UPDATE keeps them apart.
+"""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
+
+from subscriptions.models import Delivery, Subscription
+
+Status = Delivery.Status
+# A rate-limited endpoint may start this many seconds' worth of requests at once after a pause.
+RATE_BURST_SECONDS = 0.1
+
+
+def claim_deadline(subscription: Subscription, now: datetime) -> datetime:
+    """When the sweep may hand a claimed delivery to another worker: a send is over by then."""
+    seconds = subscription.timeout_seconds + settings.DELIVERY_CLAIM_MARGIN_SECONDS
+    return now + timedelta(seconds=seconds)
+
+
+def _endpoints_to_serve(limit: int, now: datetime) -> list[Subscription]:
+    """Active endpoints with due work, oldest due first, each locked with its in-flight count."""
+    due = (
+        Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
+        .values("subscription_id")
+        .annotate(first_due=Min("next_attempt_at"))
+        .order_by("first_due")
+        .values("subscription_id")[:limit]
+    )
+    in_flight = (
+        Delivery.objects.filter(
+            subscription=OuterRef("pk"), status=Status.DELIVERING, claimed_until__gt=now
+        )
+        .values("subscription")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return list(
+        Subscription.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
+        .filter(pk__in=due, is_active=True, deleted_at__isnull=True)
+        .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now))
+        .annotate(in_flight=Coalesce(Subquery(in_flight), 0))
+    )
+
+
+def _room(subscription: Subscription, now: datetime) -> int:
+    half_open = subscription.consecutive_failures >= settings.DELIVERY_BREAKER_THRESHOLD
+    room = (1 if half_open else subscription.max_in_flight) - subscription.in_flight
+    rate = subscription.rate_limit_per_second
+    if rate and room > 0:
+        started_budget = now - _throttle_start(subscription, now)
+        room = min(room, int(started_budget.total_seconds() * rate + 1e-9))
+    return max(room, 0)
+
+
+def _throttle_start(subscription: Subscription, now: datetime) -> datetime:
+    """The rate limiter's clock: requests may start for the time between it and now. An
+    endpoint idle for long gets at most RATE_BURST_SECONDS' worth (and at least one)."""
+    burst = max(RATE_BURST_SECONDS, 1 / subscription.rate_limit_per_second)
+    return max(subscription.throttled_until or now, now - timedelta(seconds=burst))
+
+
+def _ordered_heads(subscriptions: list[Subscription], now: datetime) -> dict[int, list[int]]:
+    """For each ordered endpoint, its oldest unfinished delivery if that one is due."""
+    heads = {}
+    for subscription in subscriptions:
+        head = (
+            Delivery.objects.filter(
+                subscription=subscription, status__in=[Status.PENDING, Status.DELIVERING]
+            )
+            .order_by("created_at", "pk")
+            .values("pk", "status", "next_attempt_at")
+            .first()
+        )
+        if head and head["status"] == Status.PENDING and head["next_attempt_at"] <= now:
+            heads[subscription.pk] = [head["pk"]]
+    return heads
+
+
+def _due_in_order(rooms: dict[int, int], now: datetime) -> dict[int, list[int]]:
+    """Up to `rooms[s]` due deliveries of each endpoint `s`, oldest due first."""
+    if not rooms:
+        return {}
+    ranked = (
+        Delivery.objects.filter(
+            subscription_id__in=rooms, status=Status.PENDING, next_attempt_at__lte=now
+        )
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("subscription_id")],
+                order_by=[F("next_attempt_at").asc(), F("pk").asc()],
+            )
+        )
+        .filter(rank__lte=max(rooms.values()))
+        .order_by("rank", "next_attempt_at")
+        .values_list("pk", "subscription_id", "rank")
+    )
+    due = defaultdict(list)
+    for pk, subscription_id, rank in ranked:
+        if rank <= rooms[subscription_id]:
+            due[subscription_id].append(pk)
+    return due
+
+
+def _interleaved(due: dict[int, list[int]], capacity: int) -> list[tuple[int, int]]:
+    """(subscription, delivery) pairs taking each endpoint's first row, then each one's second…
+    so a process short of room shares it among endpoints instead of filling it with one."""
+    picked = []
+    depth = 0
+    while len(picked) < capacity and any(len(rows) > depth for rows in due.values()):
+        for subscription_id, rows in due.items():
+            if len(rows) > depth and len(picked) < capacity:
+                picked.append((subscription_id, rows[depth]))
+        depth += 1
+    return picked
+
+
+def deliveries_claim(*, capacity: int, now: datetime) -> list[Delivery]:
+    """Claim up to `capacity` due deliveries across endpoints, within every endpoint's caps.
+
+    Returns them with their event and subscription loaded, ready to send.
+    """
+    if capacity <= 0:
+        return []
+    with transaction.atomic():
+        endpoints = {s.pk: s for s in _endpoints_to_serve(capacity, now)}
+        rooms = {pk: room for pk, s in endpoints.items() if (room := _room(s, now)) > 0}
+        ordered = {pk for pk in rooms if endpoints[pk].max_in_flight == 1}
+        due = _ordered_heads([endpoints[pk] for pk in ordered], now)
+        due.update(_due_in_order({pk: r for pk, r in rooms.items() if pk not in ordered}, now))
+        picked = _interleaved(due, capacity)
+        if not picked:
+            return []
+        by_deadline = defaultdict(list)
+        for subscription_id, pk in picked:
+            by_deadline[claim_deadline(endpoints[subscription_id], now)].append(pk)
+        claimed_ids = set()
+        for deadline, ids in by_deadline.items():
+            Delivery.objects.filter(pk__in=ids, status=Status.PENDING).update(
+                status=Status.DELIVERING, claimed_until=deadline, updated_at=now
+            )
+            # Keep only what is ours: on SQLite another claimer may have won some in between.
+            claimed_ids.update(
+                Delivery.objects.filter(
+                    pk__in=ids, status=Status.DELIVERING, claimed_until=deadline
+                ).values_list("pk", flat=True)
+            )
+        _throttle(endpoints, picked, claimed_ids, now)
+    claimed = list(Delivery.objects.select_related("event").filter(pk__in=claimed_ids))
+    for delivery in claimed:
+        delivery.subscription = endpoints[delivery.subscription_id]
+    return sorted(claimed, key=lambda d: (d.next_attempt_at, d.pk))
+
+
+def _throttle(endpoints, picked, claimed_ids: set[int], now: datetime) -> None:
+    """Push each rate-limited endpoint's next start time on by 1/rate per claimed request."""
+    claimed_per_endpoint = defaultdict(int)
+    for subscription_id, pk in picked:
+        if pk in claimed_ids:
+            claimed_per_endpoint[subscription_id] += 1
+    for subscription_id, count in claimed_per_endpoint.items():
+        subscription = endpoints[subscription_id]
+        rate = subscription.rate_limit_per_second
+        if rate:
+            Subscription.objects.filter(pk=subscription_id).update(
+                throttled_until=_throttle_start(subscription, now) + timedelta(seconds=count / rate)
+            )
