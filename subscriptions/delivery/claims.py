@@ -79,7 +79,8 @@ def _throttle_start(subscription: Subscription, now: datetime) -> datetime:
     """The rate limiter's clock: requests may start for the time between it and now. An
     endpoint idle for long gets at most RATE_BURST_SECONDS' worth (and at least one)."""
     burst = max(RATE_BURST_SECONDS, 1 / subscription.rate_limit_per_second)
-    return max(subscription.throttled_until or now, now - timedelta(seconds=burst))
+    earliest = now - timedelta(seconds=burst)
+    return max(subscription.throttled_until or earliest, earliest)
 
 
 def _ordered_heads(subscriptions: list[Subscription], now: datetime) -> dict[int, list[int]]:

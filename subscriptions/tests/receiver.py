@@ -23,11 +23,18 @@ class Received:
     at: float
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # hundreds of connections open at once from one pump
+
+
 class Receiver:
     def __init__(self):
         self.requests: list[Received] = []
         self.replies: list[Reply] = []
         self.default = Reply()
+        self.open_requests = 0  # being answered right now
+        self.most_open_requests = 0
         self._lock = threading.Lock()
         receiver = self
 
@@ -41,20 +48,27 @@ class Receiver:
                         Received(self.path, dict(self.headers), body, time.time())
                     )
                     reply = receiver.replies.pop(0) if receiver.replies else receiver.default
-                if reply.delay:
-                    time.sleep(reply.delay)
-                self.send_response(reply.status)
-                for name, value in reply.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
+                    receiver.open_requests += 1
+                    receiver.most_open_requests = max(
+                        receiver.most_open_requests, receiver.open_requests
+                    )
+                try:
+                    if reply.delay:
+                        time.sleep(reply.delay)
+                    self.send_response(reply.status)
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                finally:
+                    with receiver._lock:
+                        receiver.open_requests -= 1
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
