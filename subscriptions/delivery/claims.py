@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, F, Min, Q, Window
+from django.db.models.functions import RowNumber
 
 from subscriptions.models import Delivery, Subscription
 
@@ -41,7 +41,13 @@ def claim_deadline(subscription: Subscription, now: datetime) -> datetime:
 
 
 def _endpoints_to_serve(limit: int, now: datetime) -> list[Subscription]:
-    """Active endpoints with due work, oldest due first, each locked with its in-flight count."""
+    """Active endpoints with due work, oldest due first, each locked, with its in-flight count.
+
+    The count is a statement of its own, made once the rows are locked: under READ COMMITTED
+    a subquery of the locking SELECT would read the snapshot taken before it waited, missing
+    what the claimer it skipped past had just committed (two claimers then filled one
+    endpoint twice over).
+    """
     due = (
         Delivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
         .values("subscription_id")
@@ -49,20 +55,22 @@ def _endpoints_to_serve(limit: int, now: datetime) -> list[Subscription]:
         .order_by("first_due")
         .values("subscription_id")[:limit]
     )
-    in_flight = (
-        Delivery.objects.filter(
-            subscription=OuterRef("pk"), status=Status.DELIVERING, claimed_until__gt=now
-        )
-        .values("subscription")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return list(
-        Subscription.objects.select_for_update(no_key=True, skip_locked=True, of=("self",))
+    endpoints = list(
+        Subscription.objects.select_for_update(no_key=True, skip_locked=True)
         .filter(pk__in=due, is_active=True, deleted_at__isnull=True)
         .filter(Q(paused_until__isnull=True) | Q(paused_until__lte=now))
-        .annotate(in_flight=Coalesce(Subquery(in_flight), 0))
     )
+    in_flight = dict(
+        Delivery.objects.filter(
+            subscription__in=endpoints, status=Status.DELIVERING, claimed_until__gt=now
+        )
+        .values("subscription_id")
+        .annotate(n=Count("pk"))
+        .values_list("subscription_id", "n")
+    )
+    for endpoint in endpoints:
+        endpoint.in_flight = in_flight.get(endpoint.pk, 0)
+    return endpoints
 
 
 def _room(subscription: Subscription, now: datetime) -> int:

@@ -1,13 +1,18 @@
 """Delivery through a real Celery worker on Redis and PostgreSQL: nothing lost, nothing doubled."""
 
 import os
+import re
 import signal
+from datetime import timedelta
 
 import pytest
+import redis
 
 from conftest import child_env, database_url_for_children, start_celery_worker, wait_until
+from subscriptions.delivery.dispatch import PUMP_TASK
 from subscriptions.delivery.maintenance import deliveries_sweep
-from subscriptions.models import Delivery, Subscription
+from subscriptions.models import Delivery, DeliveryAttempt, Subscription
+from subscriptions.services import subscription_create
 from subscriptions.tests.receiver import Reply
 from webhooks.services import event_publish
 
@@ -76,3 +81,97 @@ def test_a_purged_queue_delays_but_never_drops_a_delivery(user, subscription, re
     finally:
         worker.stop()
     assert len(receiver.requests) == 1
+
+
+def subscribe_many(user, receiver, count: int, **options) -> list[Subscription]:
+    return [
+        subscription_create(owner=user, url=receiver.url, event_types=["*"], **options)
+        for _ in range(count)
+    ]
+
+
+def test_a_worker_keeps_more_requests_in_flight_than_it_has_processes(
+    user, receiver, celery_worker
+):
+    subscribe_many(user, receiver, 4)
+    receiver.default = Reply(delay=0.5)
+    for number in range(10):
+        event_publish(owner=user, event_type="task.created", data={"n": number})
+
+    wait_until(lambda: statuses() == [Status.SUCCEEDED] * 40, timeout=30)
+    assert receiver.most_open_requests > 2 * 4  # far more than 2 processes, one each, could
+
+
+def pumps_that_sent(*workers) -> int:
+    """How many pump tasks attempted at least one delivery, from the workers' logs."""
+    results = re.findall(
+        r"deliveries_pump_task\[[^\]]+\] succeeded in [^:]+: (\d+)",
+        "".join(worker.log() for worker in workers),
+    )
+    return sum(1 for attempted in results if int(attempted) > 0)
+
+
+def test_max_in_flight_holds_across_worker_processes(user, receiver, tmp_path):
+    from config.celery import app
+
+    [subscription] = subscribe_many(user, receiver, 1, max_in_flight=3)
+    receiver.default = Reply(delay=0.3)
+    # Pumps that find the endpoint full keep looking, so every process competes for it.
+    env = child_env(DATABASE_URL=database_url_for_children(), DELIVERY_PUMP_IDLE_SECONDS="3")
+    workers = [start_celery_worker(env, tmp_path / f"worker-{n}.log") for n in range(2)]
+    try:
+        for number in range(30):
+            event_publish(owner=user, event_type="task.created", data={"n": number})
+        for _ in range(4):  # a pump on every process of both workers
+            app.send_task(PUMP_TASK)
+        wait_until(lambda: statuses() == [Status.SUCCEEDED] * 30, timeout=60)
+        wait_until(lambda: pumps_that_sent(*workers) >= 2, timeout=20)
+    finally:
+        for worker in workers:
+            worker.stop()
+    assert receiver.most_open_requests == subscription.max_in_flight
+
+
+def test_a_retry_is_attempted_within_a_second_of_its_time(user, receiver, celery_worker):
+    subscribe_many(user, receiver, 1)
+    receiver.script(*[Reply(status=503, headers={"Retry-After": "2"})] * 2)
+    event_publish(owner=user, event_type="task.created", data={"n": 1})
+
+    wait_until(lambda: statuses() == [Status.SUCCEEDED], timeout=30)
+    first, second, third = DeliveryAttempt.objects.order_by("number")
+    for earlier, later in ((first, second), (second, third)):
+        due = earlier.started_at + timedelta(milliseconds=earlier.duration_ms, seconds=2)
+        assert 0 <= (later.started_at - due).total_seconds() <= 1
+
+
+def test_a_worker_killed_with_200_in_flight_and_a_flushed_broker_loses_nothing(
+    user, receiver, tmp_path, settings
+):
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("flushes a Redis broker")
+    env = child_env(DATABASE_URL=database_url_for_children(), DELIVERY_CLAIM_MARGIN_SECONDS="0")
+    subscribe_many(user, receiver, 20, timeout_seconds=5)  # 20 x max_in_flight 10 = 200
+    receiver.default = Reply(delay=4)  # answers after the worker is dead
+    worker = start_celery_worker(env, tmp_path / "worker-1.log")
+    for number in range(10):
+        event_publish(owner=user, event_type="task.created", data={"n": number})
+    wait_until(lambda: receiver.open_requests == 200, timeout=30)
+
+    os.killpg(worker.process.pid, signal.SIGKILL)
+    worker.process.wait()
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    receiver.default = Reply()
+    assert statuses() == [Status.DELIVERING] * 200
+
+    replacement = start_celery_worker(env, tmp_path / "worker-2.log")
+    try:
+        wait_until(
+            lambda: deliveries_sweep() and statuses() == [Status.SUCCEEDED] * 200,
+            timeout=60,
+            interval=0.5,
+        )
+    finally:
+        replacement.stop()
+    resent = len(receiver.requests) - 200
+    assert 0 < resent <= 200  # at most what was in flight when the worker died
+    assert DeliveryAttempt.objects.count() == 200  # the killed sends were never recorded
