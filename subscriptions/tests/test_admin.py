@@ -102,3 +102,13 @@ def test_deliveries_are_found_by_event_id_and_filtered_by_catalog_type(
 
     assert by_id.context["cl"].result_count == 1
     assert [d.event.event_type for d in by_type.context["cl"].result_list] == ["task.updated"]
+
+
+def test_staff_see_and_edit_an_endpoints_limits(admin_client, subscription):
+    page = admin_client.get(f"/admin/subscriptions/subscription/{subscription.pk}/change/")
+
+    assert b'name="max_in_flight"' in page.content
+    assert b'name="rate_limit_per_second"' in page.content
+    assert b'name="throttled_until"' not in page.content  # the engine's clock, read-only
+    listing = admin_client.get("/admin/subscriptions/subscription/")
+    assert b"column-max_in_flight" in listing.content

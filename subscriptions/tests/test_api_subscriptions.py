@@ -41,6 +41,25 @@ def test_defaults_are_17_retries_and_10_seconds(api):
         "/api/webhooks", {"url": "https://example.com/h", "event_types": ["*"]}, format="json"
     ).json()
     assert (body["retry_count"], body["timeout_seconds"]) == (17, 10)
+    assert (body["max_in_flight"], body["rate_limit_per_second"]) == (10, None)
+
+
+def test_endpoint_limits_are_set_on_create_and_patch(api):
+    pk = create(api, max_in_flight=1, rate_limit_per_second=50).json()["id"]
+    assert Subscription.objects.values_list("max_in_flight", "rate_limit_per_second").get() == (
+        1,
+        50,
+    )
+
+    body = api.patch(
+        f"/api/webhooks/{pk}", {"max_in_flight": 25, "rate_limit_per_second": None}, format="json"
+    ).json()
+
+    assert (body["max_in_flight"], body["rate_limit_per_second"]) == (25, None)
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    fields = schema["components"]["schemas"]["Subscription"]["properties"]
+    assert fields["max_in_flight"]["maximum"] == 1000
+    assert fields["rate_limit_per_second"]["nullable"] is True
 
 
 def test_the_secret_is_encrypted_at_rest(api):
@@ -81,6 +100,11 @@ def test_key_rotation_reencrypts_every_secret(api, settings):
         ({"timeout_seconds": 61}, "timeout_seconds"),
         ({"url": "ftp://example.com/x"}, "url"),
         ({"url": "not a url"}, "url"),
+        ({"max_in_flight": 0}, "max_in_flight"),
+        ({"max_in_flight": 1001}, "max_in_flight"),
+        ({"max_in_flight": "many"}, "max_in_flight"),
+        ({"rate_limit_per_second": 0}, "rate_limit_per_second"),
+        ({"rate_limit_per_second": 10001}, "rate_limit_per_second"),
     ],
 )
 def test_invalid_input_is_a_422_naming_the_field(api, overrides, field):
