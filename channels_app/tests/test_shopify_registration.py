@@ -173,6 +173,7 @@ class FakeShopifyAdmin:
 @pytest.fixture
 def shopify(settings):
     fake = FakeShopifyAdmin()
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True  # the fake listens on loopback
     settings.SHOPIFY_ADMIN_URL_TEMPLATE = fake.url_template
     settings.SHOPIFY_API_VERSION = API_VERSION
     settings.WEBHOOK_BASE_URL = BASE_URL + "/"  # a trailing slash must not double up
@@ -330,6 +331,20 @@ def test_shopify_failing_to_list_answers_502(api, account, shopify):
     assert response.status_code == 502
     assert response.json()["code"] == "shopify_error"
     assert "500" in response.json()["detail"]
+
+
+def test_a_shop_on_a_loopback_address_is_never_called_in_production(
+    api, account, shopify, settings
+):
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+
+    response = register(api, account)
+
+    assert response.status_code == 502
+    assert response.json()["code"] == "shopify_unreachable"
+    assert "an address we may not call" in response.json()["detail"]
+    assert shopify.requests == []
+    assert not WebhookRegistration.objects.exists()
 
 
 def test_another_users_account_is_not_found(other_api, account, shopify):

@@ -19,10 +19,12 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from requests_hardened.ip_filter import InvalidIPAddress
 
 from channels_app.models import ChannelAccount, WebhookRegistration
 from channels_app.platforms.shopify import handlers
 from channels_app.platforms.shopify.platform import PLATFORM
+from webhooks.http import client as http
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,8 @@ MAX_RATE_LIMIT_RETRIES = 3
 MAX_RETRY_AFTER_SECONDS = 5.0
 RATE_LIMIT_WAIT_BUDGET_SECONDS = 15.0
 DEFAULT_RETRY_AFTER_SECONDS = 1.0
+# A page of 250 subscriptions is ~150 kB; a larger answer is not one we asked for.
+MAX_ANSWER_BYTES = 1024 * 1024
 
 
 class Outcome:
@@ -133,28 +137,27 @@ def _error_message(response: requests.Response) -> str:
     return f"Shopify answered {response.status_code}: {text}"[:500]
 
 
+def _unreachable(exc: requests.RequestException) -> str:
+    if isinstance(exc, InvalidIPAddress):
+        return "Shopify unreachable: the shop resolved to an address we may not call."
+    return f"Shopify unreachable: {type(exc).__name__}"
+
+
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme, parts.netloc
 
 
 class _AdminClient:
-    """The shop's Admin REST API, with one Session for the connection reuse of one call."""
+    """The shop's Admin REST API, through the shared hardened session (which sets User-Agent).
+
+    The token goes in each request's headers, never in the shared session's.
+    """
 
     def __init__(self, *, shop: str, token: str):
         self.shop = shop
-        self.session = requests.Session()
-        self.session.headers.update(
-            {
-                "X-Shopify-Access-Token": token,
-                "Accept": "application/json",
-                "User-Agent": settings.WEBHOOKS_USER_AGENT,
-            }
-        )
+        self.headers = {"X-Shopify-Access-Token": token, "Accept": "application/json"}
         self.rate_limit_waited = 0.0
-
-    def close(self) -> None:
-        self.session.close()
 
     def url(self, resource: str) -> str:
         return settings.SHOPIFY_ADMIN_URL_TEMPLATE.format(
@@ -172,16 +175,36 @@ class _AdminClient:
             return None
         return wait
 
+    def _send(self, method: str, url: str, **kwargs) -> requests.Response:
+        """One request, its body read (at most MAX_ANSWER_BYTES, within the read timeout)."""
+        deadline = time.perf_counter() + TIMEOUT_SECONDS[1]
+        with http.session().request(
+            method,
+            url,
+            headers=self.headers,
+            timeout=TIMEOUT_SECONDS,
+            allow_redirects=False,
+            stream=True,
+            **kwargs,
+        ) as response:
+            body = http.read_capped(response, limit=MAX_ANSWER_BYTES + 1, deadline=deadline)
+        if len(body) > MAX_ANSWER_BYTES:
+            raise RegistrationError(
+                f"Shopify's answer was larger than {MAX_ANSWER_BYTES} bytes.", code="shopify_error"
+            )
+        # What requests keeps once it has read a body itself: json(), text and links work on it.
+        response._content = body
+        return response
+
     def request(self, method: str, url: str, **kwargs) -> requests.Response:
         """Send, waiting out 429s a bounded number of times; a 401 ends the whole call.
 
-        Network failures raise requests.RequestException for the caller to judge.
+        Network failures, a refused address included, raise requests.RequestException for
+        the caller to judge.
         """
         retries = 0
         while True:
-            response = self.session.request(
-                method, url, timeout=TIMEOUT_SECONDS, allow_redirects=False, **kwargs
-            )
+            response = self._send(method, url, **kwargs)
             if response.status_code == 401:
                 raise RegistrationError(
                     "Shopify rejected the account's Admin API access token. "
@@ -214,7 +237,12 @@ class _AdminClient:
                     f"Could not list the shop's webhooks. {_error_message(response)}",
                     code="shopify_error",
                 )
-            subscriptions.extend(response.json().get("webhooks") or [])
+            try:
+                subscriptions.extend(response.json().get("webhooks") or [])
+            except (ValueError, AttributeError) as exc:
+                raise RegistrationError(
+                    "Shopify's list of webhooks was not JSON.", code="shopify_error"
+                ) from exc
             next_url = response.links.get("next", {}).get("url")
             if not next_url:
                 return subscriptions
@@ -277,9 +305,7 @@ def _register_topic(
             response = client.create(topic=topic, address=address)
             outcome = Outcome.CREATED
     except requests.RequestException as exc:
-        return TopicResult(
-            topic, Outcome.FAILED, error=f"Shopify unreachable: {type(exc).__name__}"
-        )
+        return TopicResult(topic, Outcome.FAILED, error=_unreachable(exc))
     if response.status_code not in (200, 201):
         return TopicResult(topic, Outcome.FAILED, error=_error_message(response))
     try:
@@ -339,29 +365,24 @@ def shopify_webhooks_register(*, account: ChannelAccount) -> RegistrationResult:
     )
     client = _AdminClient(shop=account.external_id, token=account.api_token)
     try:
-        try:
-            subscriptions = client.webhooks()
-        except requests.RequestException as exc:
-            raise RegistrationError(
-                f"Shopify unreachable: {type(exc).__name__}", code="shopify_unreachable"
-            ) from exc
-        for topic in handlers.TOPICS:
-            topic_result = _register_topic(
-                client,
+        subscriptions = client.webhooks()
+    except requests.RequestException as exc:
+        raise RegistrationError(_unreachable(exc), code="shopify_unreachable") from exc
+    for topic in handlers.TOPICS:
+        topic_result = _register_topic(
+            client,
+            topic=topic,
+            address=address,
+            existing=[s for s in subscriptions if s.get("topic") == topic],
+            recorded_id=recorded.get(topic),
+        )
+        result.topics.append(topic_result)
+        if topic_result.outcome != Outcome.FAILED:
+            WebhookRegistration.objects.update_or_create(
+                account=account,
                 topic=topic,
-                address=address,
-                existing=[s for s in subscriptions if s.get("topic") == topic],
-                recorded_id=recorded.get(topic),
+                defaults={"address": address, "remote_id": topic_result.remote_id},
             )
-            result.topics.append(topic_result)
-            if topic_result.outcome != Outcome.FAILED:
-                WebhookRegistration.objects.update_or_create(
-                    account=account,
-                    topic=topic,
-                    defaults={"address": address, "remote_id": topic_result.remote_id},
-                )
-    finally:
-        client.close()
     logger.info(
         "shopify.registration.done",
         extra={"shop": account.external_id, "summary": result.summary()},
