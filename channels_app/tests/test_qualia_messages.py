@@ -61,6 +61,7 @@ class FakeQualia:
 @pytest.fixture
 def qualia(settings):
     fake = FakeQualia()
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True  # the fake listens on loopback
     settings.QUALIA_API_URL = fake.url
     yield fake
     fake.server.shutdown()
@@ -113,6 +114,18 @@ def test_a_failing_fetch_raises_for_a_retry_and_the_webhook_still_got_200(client
 
     with pytest.raises(QualiaApiError):
         qualia_message_fetch(activity=activity)
+    assert Message.objects.count() == 0
+
+
+def test_a_qualia_api_on_a_loopback_address_is_never_called_in_production(
+    client, account, qualia, settings
+):
+    activity = received_activity(client)
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+
+    with pytest.raises(QualiaApiError, match="an address we may not call"):
+        qualia_message_fetch(activity=activity)
+    assert qualia.requests == []
     assert Message.objects.count() == 0
 
 

@@ -6,9 +6,11 @@ account's API credentials (HTTP Basic: username and API token).
 
 import requests
 from django.conf import settings
+from requests_hardened.ip_filter import InvalidIPAddress
 
 from channels_app.models import Activity, Message
 from channels_app.platforms.times import parse_time
+from webhooks.http import client as http
 from webhooks.services import event_publish
 
 ORDER_MESSAGES_QUERY = """
@@ -29,13 +31,20 @@ class QualiaApiError(Exception):
 def _order_messages(activity: Activity) -> dict:
     account = activity.account
     token = account.api_token or settings.QUALIA_API_TOKEN
-    response = requests.post(
-        settings.QUALIA_API_URL,
-        json={"query": ORDER_MESSAGES_QUERY, "variables": {"orderId": activity.order_id}},
-        auth=(account.external_id, token),
-        timeout=TIMEOUT_SECONDS,
-        allow_redirects=False,
-    )
+    try:
+        response = http.session().post(
+            settings.QUALIA_API_URL,
+            json={"query": ORDER_MESSAGES_QUERY, "variables": {"orderId": activity.order_id}},
+            auth=(account.external_id, token),
+            timeout=TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
+    except InvalidIPAddress as exc:
+        raise QualiaApiError(
+            f"QUALIA_API_URL resolved to an address we may not call: {exc}"
+        ) from exc
+    except requests.RequestException as exc:
+        raise QualiaApiError(f"Qualia API unreachable: {type(exc).__name__}: {exc}") from exc
     if response.status_code != 200:
         raise QualiaApiError(f"Qualia API answered {response.status_code}")
     body = response.json()
