@@ -181,6 +181,7 @@ def sns(keys):
 @pytest.fixture(autouse=True)
 def loopback_sns(settings):
     """Let the local fake stand in for sns.<region>.amazonaws.com; start with a cold cache."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
     settings.AMAZON_SNS_CERT_HOST_PATTERN = LOOPBACK_PATTERN
     settings.AMAZON_SNS_URL_SCHEMES = ["http"]
     cache.clear()
@@ -437,6 +438,19 @@ def test_the_default_address_rule_allows_amazon_sns_only(settings, url, allowed)
     settings.AMAZON_SNS_CERT_HOST_PATTERN = project_settings.AMAZON_SNS_CERT_HOST_PATTERN
     settings.AMAZON_SNS_URL_SCHEMES = project_settings.AMAZON_SNS_URL_SCHEMES
     assert sns_url_allowed(url, path_suffix=".pem") is allowed
+
+
+def test_a_certificate_on_a_loopback_address_is_never_fetched_in_production(
+    client, account, sns, keys, settings
+):
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+
+    response = post(client, sns_message(sns, keys, message=notification("order_change")))
+
+    assert response.status_code == 401
+    assert "an address we may not call" in response.json()["detail"]
+    assert sns.requests == []
+    assert InboundEvent.objects.count() == 0
 
 
 def test_a_stale_timestamp_is_401_and_fetches_nothing(client, account, sns, keys, settings):
@@ -738,6 +752,20 @@ def test_a_failed_confirmation_is_recorded_with_its_error(client, account, sns, 
     assert "403" in subscription.error
 
 
+def test_a_subscribe_url_on_a_loopback_address_is_never_called_in_production(
+    client, account, sns, keys, settings
+):
+    post(client, sns_message(sns, keys, "SubscriptionConfirmation"))
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+
+    process_all()
+
+    assert sns.requests == ["/SimpleNotificationService-test.pem"]
+    subscription = SnsSubscription.objects.get()
+    assert subscription.status == SnsSubscription.Status.FAILED
+    assert "an address we may not call" in subscription.error
+
+
 def test_an_unsubscribe_confirmation_is_stored_and_ignored(client, account, sns, keys):
     assert post(client, sns_message(sns, keys, "UnsubscribeConfirmation")).status_code == 200
     process_all()
@@ -769,6 +797,7 @@ def live_app_with_loopback_sns(transactional_db, tmp_path):
     handle, base_url = start_web_server(
         child_env(
             DATABASE_URL=database_url_for_children(),
+            WEBHOOKS_ALLOW_PRIVATE_URLS="true",
             AMAZON_SNS_CERT_HOST_PATTERN=LOOPBACK_PATTERN,
             AMAZON_SNS_URL_SCHEMES="http",
         ),

@@ -10,9 +10,12 @@ SNS does not keep order: an ORDER_CHANGE whose `eventTime` is not newer than the
 wrote the order is recorded but changes nothing.
 """
 
+import time
+
 import requests
 from django.conf import settings
 from django.utils import timezone
+from requests_hardened.ip_filter import InvalidIPAddress
 
 from channels_app.models import InboundEvent, LineItem, Order, ProcessingReport, SnsSubscription
 from channels_app.platforms.amazon.verify import sns_url_allowed
@@ -20,6 +23,7 @@ from channels_app.platforms.base import Problem
 from channels_app.platforms.orders import is_newer, order_event_data
 from channels_app.platforms.times import parse_time
 from channels_app.services import inbound_event_publish
+from webhooks.http import client as http
 
 # Orders API OrderStatus → our financial/fulfillment vocabulary. Amazon moves an order out of
 # Pending (and PendingAvailability, for pre-orders) once payment is authorized.
@@ -34,6 +38,7 @@ FINANCIAL_STATUS = {
 FULFILLMENT_STATUS = {"PartiallyShipped": "partial", "Shipped": "fulfilled",
                       "InvoiceUnconfirmed": "fulfilled"}  # fmt: skip
 CANCELED = "Canceled"  # Amazon's spelling
+ERROR_BODY_BYTES = 500  # of a refused confirmation's answer, kept in SnsSubscription.error
 
 
 def field(obj, name: str):
@@ -187,15 +192,22 @@ def _confirmation_error(subscribe_url: str) -> str:
     """Confirm by a GET of SubscribeURL; the error, or "" when SNS accepted it."""
     if not sns_url_allowed(subscribe_url):
         return "SubscribeURL is not an allowed Amazon SNS address."
+    timeout = settings.AMAZON_SNS_HTTP_TIMEOUT_SECONDS
     try:
-        response = requests.get(
-            subscribe_url, timeout=settings.AMAZON_SNS_HTTP_TIMEOUT_SECONDS, allow_redirects=False
-        )
+        with http.session().get(
+            subscribe_url, timeout=timeout, allow_redirects=False, stream=True
+        ) as response:
+            if response.status_code == 200:
+                return ""
+            head = http.read_capped(
+                response, limit=ERROR_BODY_BYTES, deadline=time.perf_counter() + timeout
+            )
+    except InvalidIPAddress as exc:
+        return f"SubscribeURL resolved to an address we may not call: {exc}"
     except requests.RequestException as exc:
         return f"{type(exc).__name__}: {exc}"[:2000]
-    if response.status_code != 200:
-        return f"SubscribeURL answered {response.status_code}: {response.text[:500]}"
-    return ""
+    text = head.decode(errors="replace")
+    return f"SubscribeURL answered {response.status_code}: {text}"
 
 
 def sns_subscription_confirm(*, event: InboundEvent, message: dict) -> SnsSubscription:

@@ -25,9 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from requests_hardened.ip_filter import InvalidIPAddress
 
 from channels_app.platforms.base import Unauthorized
 from channels_app.platforms.times import parse_time
+from webhooks.http import client as http
 
 NOTIFICATION = "Notification"
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
@@ -128,7 +130,7 @@ def certificate_check(certificate: x509.Certificate, *, at: datetime | None = No
 
 def _certificate_download(url: str) -> bytes:
     try:
-        with requests.get(
+        with http.session().get(
             url,
             timeout=settings.AMAZON_SNS_HTTP_TIMEOUT_SECONDS,
             allow_redirects=False,
@@ -137,6 +139,8 @@ def _certificate_download(url: str) -> bytes:
             if response.status_code != 200:
                 raise Unauthorized(f"Fetching the signing certificate gave {response.status_code}.")
             pem = response.raw.read(MAX_CERTIFICATE_BYTES + 1, decode_content=True)
+    except InvalidIPAddress as exc:
+        raise Unauthorized("SigningCertURL resolved to an address we may not call.") from exc
     except requests.RequestException as exc:
         raise Unauthorized("Could not fetch the signing certificate.") from exc
     if len(pem) > MAX_CERTIFICATE_BYTES:
