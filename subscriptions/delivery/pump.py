@@ -25,8 +25,10 @@ from django.utils import timezone
 
 from subscriptions.delivery import claims, dispatch, recording, sending
 
-# Results wait at most this long, or until this many, before they are written back.
-RECORD_EVERY_SECONDS = 0.2
+# A result waits at most this long, or until this many have come back, to be written back.
+# Short: an endpoint's row stays in flight until its result is written, so this delay is
+# added to every request of an endpoint running at its max_in_flight.
+RECORD_WITHIN_SECONDS = 0.02
 RECORD_EVERY_RESULTS = 200
 # While claims find work, claim again at most this often: each claim is a transaction.
 CLAIM_INTERVAL_SECONDS = 0.02
@@ -39,7 +41,8 @@ def deliveries_pump(*, max_seconds: float | None = None, idle_seconds: float | N
     dispatch.wake_acknowledge()
     pool = sending.pool()
     capacity = settings.DELIVERY_CONCURRENCY
-    started = last_found = last_recorded = time.monotonic()
+    started = last_found = time.monotonic()
+    oldest_result = None  # when the oldest result not yet written back came in
     next_claim = started
     in_flight: dict[Future, sending.Sending] = {}
     finished: list[recording.Completed] = []
@@ -63,24 +66,29 @@ def deliveries_pump(*, max_seconds: float | None = None, idle_seconds: float | N
                 interval = CLAIM_INTERVAL_SECONDS if claimed else settings.DELIVERY_POLL_SECONDS
                 next_claim = now + interval
             if in_flight:
-                waiting = RECORD_EVERY_SECONDS if room <= 0 else settings.DELIVERY_POLL_SECONDS
+                waiting = settings.DELIVERY_POLL_SECONDS
+                if oldest_result is not None:
+                    waiting = max(0.0, oldest_result + RECORD_WITHIN_SECONDS - time.monotonic())
                 done, _ = wait(list(in_flight), timeout=waiting, return_when=FIRST_COMPLETED)
                 completed_at = timezone.now()
                 for future in done:
                     finished.append(
                         recording.Completed(in_flight.pop(future), future.result(), completed_at)
                     )
-                if len(finished) >= RECORD_EVERY_RESULTS or (
-                    time.monotonic() - last_recorded >= RECORD_EVERY_SECONDS
+                if finished and oldest_result is None:
+                    oldest_result = time.monotonic()
+                if finished and (
+                    len(finished) >= RECORD_EVERY_RESULTS
+                    or time.monotonic() - oldest_result >= RECORD_WITHIN_SECONDS
                 ):
                     recording.attempts_record(finished)
-                    finished = []
-                    last_recorded = time.monotonic()
+                    finished, oldest_result = [], None
+                    next_claim = time.monotonic()  # the room those results held is free
                 continue
             if finished:
                 # Recorded results free an endpoint's room or close its circuit: look again.
                 recording.attempts_record(finished)
-                finished = []
+                finished, oldest_result = [], None
                 next_claim = time.monotonic()
                 continue
             if out_of_time or now - last_found >= idle_seconds:
