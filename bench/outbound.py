@@ -14,8 +14,13 @@ Measures, in one run, on database `bench_outbound` and Redis db 13:
       sink has all N; the same with two publishing processes (as two web workers would);
       plus the drain rate of the same N published before the worker starts;
   (c) fan-out: one event to 1,000 subscriptions;
-  (d) isolation: p50/p99 publish-to-arrival latency of a healthy endpoint, alone and beside
-      one that answers 10 s late.
+  (d) isolation: p50/p99 publish-to-arrival latency of a healthy endpoint, alone, beside
+      one that answers 10 s late, and beside one that never answers;
+  (e) endpoints that answer like real ones: the peers' sink with every answer 100 ms late,
+      20 subscriptions, 2,000 queued deliveries drained by the real worker, against the
+      ceiling of one asyncio + aiohttp process with 200 in flight posting the same signed
+      requests (deliver_async.py); one event to 1,000 subscriptions at that latency; and the
+      worker processes' memory (RSS) while 200 requests are in flight.
 Prints each figure and the ratios, and appends JSON lines to bench/out/outbound.jsonl.
 """
 
@@ -24,8 +29,10 @@ import json
 import multiprocessing
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -96,6 +103,51 @@ def sink(port: int, *options: str):
     return process(
         [sys.executable, str(script), "--port", str(port), *options], f"sink-{port}.log", ready
     )
+
+
+@contextmanager
+def silent_endpoint(port: int):
+    """Accepts connections and never answers a byte: a subscriber that hangs."""
+    listener = socket.create_server(("127.0.0.1", port), backlog=1024)
+    held, stop = [], threading.Event()
+
+    def hold():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        for connection in held:
+            connection.close()
+        listener.close()
+
+
+def worker_rss_mb(worker_process) -> list[float]:
+    """Resident memory of each process in the worker's process group, in MB."""
+    sizes = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            pid = int(status.parent.name)
+            if os.getpgid(pid) != worker_process.pid:
+                continue
+            rss_kb = next(
+                int(line.split()[1])
+                for line in status.read_text().splitlines()
+                if line.startswith("VmRSS:")
+            )
+        except (OSError, StopIteration, ValueError):
+            continue
+        sizes.append(round(rss_kb / 1024, 1))
+    return sorted(sizes)
 
 
 def worker():
@@ -252,11 +304,12 @@ def fanout(port: int, subscriptions: int) -> dict:
             "deliveries_per_s": round(subscriptions / (finished - started))}  # fmt: skip
 
 
-def isolation(healthy_port: int, slow_port: int, rate: float, seconds: float, with_slow: bool):
-    owner = reset(healthy_port, slow_port)
+def isolation(healthy_port: int, slow_port, rate: float, seconds: float):
+    """`slow_port`: None (alone), or an endpoint that answers late or never."""
+    owner = reset(healthy_port)
     subscribe(owner, healthy_port)
-    if with_slow:
-        subscribe(owner, slow_port)
+    if slow_port:
+        subscribe(owner, slow_port, timeout_seconds=10)
     count = int(rate * seconds)
     with worker():
         for number in range(count):
@@ -265,11 +318,50 @@ def isolation(healthy_port: int, slow_port: int, rate: float, seconds: float, wi
         wait_for_count(healthy_port, count, timeout=120)
     lat = latencies_ms(healthy_port)
     return {
-        "with_slow_endpoint": with_slow,
+        "beside": slow_port,
         "events": count,
         "healthy_p50_ms": percentile(lat, 0.5),
         "healthy_p99_ms": percentile(lat, 0.99),
     }
+
+
+def ceiling_async(port: int, n: int, endpoints: int) -> dict:
+    result = subprocess.run(
+        [sys.executable, str(PEERS / "deliver_async.py"), "--url", f"http://127.0.0.1:{port}",
+         "--n", str(n), "--inflight", "200", "--endpoints", str(endpoints)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def latency_drain(port: int, n: int, endpoints: int) -> dict:
+    """N deliveries queued to `endpoints` subscriptions on a late-answering sink, then drained."""
+    owner = reset(port)
+    for number in range(endpoints):
+        subscribe_path(owner, port, f"/ep{number}")
+    for number in range(n // endpoints):
+        publish(owner, number)
+    with worker() as child:
+        from subscriptions.delivery.maintenance import deliveries_sweep
+
+        started = time.perf_counter()
+        deliveries_sweep()
+        rss, deadline = [], started + 300
+        while (count := sink_count(port)) < n:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"sink on {port} has {count} of {n}")
+            if not rss and count > n // 4:
+                rss = worker_rss_mb(child)  # mid-drain: the pumps have 200 in flight
+            time.sleep(0.02)
+        finished = time.perf_counter()
+    return {"n": n, "endpoints": endpoints, "seconds": round(finished - started, 2),
+            "deliveries_per_s": round(n / (finished - started)), "worker_rss_mb": rss}  # fmt: skip
+
+
+def subscribe_path(owner, port: int, path: str):
+    from subscriptions.services import subscription_create
+
+    return subscription_create(owner=owner, url=f"http://127.0.0.1:{port}{path}", event_types=["*"])
 
 
 def main():
@@ -277,21 +369,29 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small N, for a smoke run")
     args = parser.parse_args()
     n, fan, seconds = (500, 100, 3) if args.quick else (5000, 1000, 10)
+    late_n = 500 if args.quick else 2000
     setup_django()
     results = {}
     with (
         sink(8961),
         sink(8962, "--record"),
         sink(8963, "--sleep-every", "1", "--sleep-ms", "10000"),
+        sink(8964, "--sleep-every", "1", "--sleep-ms", "100"),
+        silent_endpoint(8965),
     ):
         results["a_ceiling"] = ceiling(8961, seconds)
         results["b_end_to_end"] = end_to_end(8962, n)
         results["b_end_to_end_2_publishers"] = end_to_end(8962, n, publishers=2)
         results["b_drain"] = drain(8961, n)
         results["c_fanout"] = fanout(8961, fan)
-        results["d_isolation_alone"] = isolation(8962, 8963, 20, seconds, with_slow=False)
-        results["d_isolation_beside_slow"] = isolation(8962, 8963, 20, seconds, with_slow=True)
+        results["d_isolation_alone"] = isolation(8962, None, 20, seconds)
+        results["d_isolation_beside_slow"] = isolation(8962, 8963, 20, seconds)
+        results["d_isolation_beside_silent"] = isolation(8962, 8965, 20, seconds)
+        results["e_ceiling_100ms"] = ceiling_async(8964, late_n, 20)
+        results["e_drain_100ms"] = latency_drain(8964, late_n, 20)
+        results["e_fanout_100ms"] = fanout(8964, fan)
     ceiling_rate = results["a_ceiling"]["deliveries_per_s"]
+    alone_p99 = max(results["d_isolation_alone"]["healthy_p99_ms"], 0.1)
     results["ratios"] = {
         "b_end_to_end/a": round(results["b_end_to_end"]["deliveries_per_s"] / ceiling_rate, 3),
         "b_end_to_end_2_publishers/a": round(
@@ -299,9 +399,15 @@ def main():
         ),
         "b_drain/a": round(results["b_drain"]["deliveries_per_s"] / ceiling_rate, 3),
         "d_p99_beside_slow/alone": round(
-            results["d_isolation_beside_slow"]["healthy_p99_ms"]
-            / max(results["d_isolation_alone"]["healthy_p99_ms"], 0.1),
-            2,
+            results["d_isolation_beside_slow"]["healthy_p99_ms"] / alone_p99, 2
+        ),
+        "d_p99_beside_silent/alone": round(
+            results["d_isolation_beside_silent"]["healthy_p99_ms"] / alone_p99, 2
+        ),
+        "e_drain_100ms/e_ceiling_100ms": round(
+            results["e_drain_100ms"]["deliveries_per_s"]
+            / results["e_ceiling_100ms"]["deliveries_per_s"],
+            3,
         ),
     }
     for name, figures in results.items():
