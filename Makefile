@@ -28,13 +28,15 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# honcho runs under bin/supervise.py, so that no process outlives `make run` (see there); `exec`
+# because the SIGTERM make passes on must reach it, not a shell that would die of it.
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py ensure_staff_user
 	PATH="$(abspath $(BIN)):$$PATH" \
 	LIVE_STREAM_URL="$${LIVE_STREAM_URL:-http://127.0.0.1:$(STREAM_PORT)/api/events/stream}" \
 	STREAM_ALLOWED_ORIGINS="$${STREAM_ALLOWED_ORIGINS:-http://127.0.0.1:$(PORT),http://localhost:$(PORT)}" \
-	$(BIN)/honcho start --port $(PORT) -f Procfile
+	exec $(BIN)/python bin/supervise.py $(BIN)/honcho start --port $(PORT) -f Procfile
 
 lint: install-dev
 	$(BIN)/ruff check .
