@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,3 +253,59 @@ def api(user) -> APIClient:
 @pytest.fixture
 def other_api(other_user) -> APIClient:
     return client_for(other_user)
+
+
+# --- Nothing the suite starts outlives it -----------------------------------------------------
+# Every process the suite starts inherits this variable (child_env copies os.environ, and so
+# does Playwright), wherever it is reparented later: it is how the check below finds them.
+SUITE_RUN_VAR = "WEBHOOKS_TEST_SUITE_RUN"
+
+
+def processes_started_with(name: str, value: str) -> dict[int, str]:
+    """Running processes whose environment had `name=value` when they started: pid -> what."""
+    wanted = f"{name}={value}".encode()
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = Path(entry.path, "environ").read_bytes().split(b"\0")
+            cmdline = Path(entry.path, "cmdline").read_bytes()
+        except OSError:
+            # Exited meanwhile, or unreadable: chromium's zygotes and renderers make themselves
+            # undumpable, but they are children of its main process, which is found.
+            continue
+        if wanted in environ:  # a zombie's environment reads empty: only live ones match
+            command = cmdline.replace(b"\0", b" ").decode(errors="replace").strip()
+            test = next((v for v in environ if v.startswith(b"PYTEST_CURRENT_TEST=")), b"")
+            during = test.removeprefix(b"PYTEST_CURRENT_TEST=").decode(errors="replace")
+            found[int(entry.name)] = f"{command} (started during {during or 'no test'})"
+    return found
+
+
+def pytest_configure(config):
+    # xdist's workers inherit the controller's value, so one run has one value.
+    os.environ.setdefault(SUITE_RUN_VAR, uuid.uuid4().hex)
+
+
+@pytest.hookimpl(trylast=True)  # after session fixtures are torn down and xdist's workers left
+def pytest_sessionfinish(session):
+    if not sys.platform.startswith("linux") or hasattr(session.config, "workerinput"):
+        return  # no /proc; or an xdist worker, whose processes the controller checks
+    run = os.environ[SUITE_RUN_VAR]
+    deadline = time.monotonic() + 5  # a process stopped just now may still be exiting
+    while (left := processes_started_with(SUITE_RUN_VAR, run)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if not left:
+        return
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_sep("=", f"{len(left)} processes the suite started still ran", red=True)
+        for pid, what in sorted(left.items()):
+            reporter.write_line(f"pid {pid}: {what} (now killed)")
+        reporter.stats.setdefault("left running", []).extend(left)  # in the summary line
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
