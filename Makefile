@@ -1,6 +1,7 @@
 # `make run`: the whole service (web, worker, beat) on the embedded default, or on whatever
 # DATABASE_URL / CELERY_BROKER_URL the environment names.
-# `make test`: lint, then the whole suite on PostgreSQL and Redis (127.0.0.1 by default).
+# `make test`: lint, then the whole suite on PostgreSQL and Redis (127.0.0.1 by default),
+# installing Debian's chromium first if it is missing.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -46,6 +47,16 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+# Browser tests drive Debian's chromium (test tools cannot download browsers here): installed
+# with apt when it is missing, as root or through sudo, so that `make test` needs nothing else.
+CHROMIUM := /usr/bin/chromium
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo -n)
+
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser tests"
+	$(SUDO) apt-get update -qq </dev/null
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium </dev/null >/dev/null
+
+test: lint | $(CHROMIUM)
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 	CELERY_BROKER_URL="$(TEST_REDIS_URL)" $(BIN)/pytest $(PYTEST_ARGS)
