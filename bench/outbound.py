@@ -276,10 +276,10 @@ def end_to_end(port: int, n: int, publishers: int = 1) -> dict:
     }
 
 
-def drain(port: int, n: int) -> dict:
+def drain(port: int, n: int, max_in_flight: int = 10) -> dict:
     """The delivery side alone: N events already published, then the worker starts."""
     owner = reset(port)
-    subscribe(owner, port)
+    subscribe(owner, port, max_in_flight=max_in_flight)
     for number in range(n):
         publish(owner, number)
     with worker():
@@ -288,7 +288,7 @@ def drain(port: int, n: int) -> dict:
         started = time.perf_counter()
         deliveries_sweep()  # what beat does every few seconds: wake the subscription
         finished = wait_for_count(port, n, timeout=300)
-    return {"n": n, "seconds": round(finished - started, 2),
+    return {"n": n, "max_in_flight": max_in_flight, "seconds": round(finished - started, 2),
             "deliveries_per_s": round(n / (finished - started))}  # fmt: skip
 
 

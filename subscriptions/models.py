@@ -160,9 +160,10 @@ class Delivery(models.Model):
             models.UniqueConstraint(fields=["event", "subscription"], name="delivery_event_sub")
         ]
         indexes = [
-            # The due-work query: pending rows by time, per subscription.
+            # The due-work query: pending rows of one endpoint in the order they are sent;
+            # a claim reads only the first few of an endpoint's backlog, however long it is.
             models.Index(
-                fields=["subscription", "next_attempt_at"],
+                fields=["subscription", "next_attempt_at", "id"],
                 condition=Q(status="pending"),
                 name="delivery_due",
             ),
@@ -170,15 +171,16 @@ class Delivery(models.Model):
                 fields=["next_attempt_at"], condition=Q(status="pending"), name="delivery_due_all"
             ),
             # Unfinished rows of one endpoint in creation order: the head of an ordered
-            # endpoint's queue, and its requests in flight.
+            # endpoint's queue.
             models.Index(
                 fields=["subscription", "created_at", "id"],
                 condition=Q(status__in=["pending", "delivering"]),
                 name="delivery_unfinished",
             ),
-            # Stranded rows: delivering past their claim.
+            # An endpoint's requests in flight (a claim counts them), and stranded rows:
+            # delivering past their claim.
             models.Index(
-                fields=["claimed_until"],
+                fields=["subscription", "claimed_until"],
                 condition=Q(status="delivering"),
                 name="delivery_in_flight",
             ),
