@@ -1,9 +1,10 @@
 """Helpers every app's REST API shares: newest-first cursor pages and the `since` filter."""
 
-from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
+
+from webhooks.untrusted import aware_time
 
 
 class NewestFirstCursor(CursorPagination):
@@ -23,10 +24,7 @@ def parse_since(request):
     raw = request.query_params.get("since")
     if raw is None:
         return None
-    try:
-        since = parse_datetime(raw)
-    except ValueError:  # shaped like a date-time but not one (February 30th)
-        since = None
+    since = aware_time(raw)  # None also for February 30th and offsets past the range
     if since is None:
         raise ValidationError({"since": ["Use an ISO 8601 date-time."]})
     return since

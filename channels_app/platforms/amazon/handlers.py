@@ -21,9 +21,9 @@ from channels_app.models import InboundEvent, LineItem, Order, ProcessingReport,
 from channels_app.platforms.amazon.verify import sns_url_allowed
 from channels_app.platforms.base import Problem
 from channels_app.platforms.orders import is_newer, order_event_data
-from channels_app.platforms.times import parse_time
 from channels_app.services import inbound_event_publish
 from webhooks.http import client as http
+from webhooks.untrusted import aware_time
 
 # Orders API OrderStatus → our financial/fulfillment vocabulary. Amazon moves an order out of
 # Pending (and PendingAvailability, for pre-orders) once payment is authorized.
@@ -68,7 +68,7 @@ def order_change_process(event: InboundEvent, notification: dict) -> None:
     """ORDER_CHANGE: upsert the order by AmazonOrderId, then order.created/updated/cancelled."""
     change = _section(notification, "orderChangeNotification")
     summary = field(change, "summary") or {}
-    event_time = parse_time(field(notification, "eventTime"))
+    event_time = aware_time(field(notification, "eventTime"))
     order, created = Order.objects.select_for_update().get_or_create(
         account=event.account, external_id=_text(field(change, "amazonOrderId"))
     )
@@ -177,7 +177,7 @@ def notification_problems(notification: dict) -> list[Problem]:
     if not isinstance(identifier, str) or not identifier:
         problems.append(Problem((*loc, id_field), "field required", "value_error.missing"))
     if section == "orderChangeNotification":
-        if parse_time(field(notification, "eventTime")) is None:
+        if aware_time(field(notification, "eventTime")) is None:
             problems.append(
                 Problem(
                     ("body", "Message", "eventTime"), "expected an ISO 8601 time", "value_error"

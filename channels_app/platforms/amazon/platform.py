@@ -27,8 +27,8 @@ from channels_app.platforms.amazon.verify import (
     sns_signature_verify,
 )
 from channels_app.platforms.base import Platform, Problem, Unauthorized
-from channels_app.platforms.times import parse_time
 from channels_app.selectors import active_account
+from webhooks.untrusted import aware_time
 
 PLATFORM = "amazon"
 _REQUIRED_STRINGS = ("Type", "MessageId", "TopicArn", "Timestamp")
@@ -53,7 +53,7 @@ def envelope_problems(message) -> list[Problem]:
         problems.append(
             Problem(("body", "Type"), f"unknown SNS message type {message_type!r}", "value_error")
         )
-    if isinstance(message.get("Timestamp"), str) and parse_time(message["Timestamp"]) is None:
+    if isinstance(message.get("Timestamp"), str) and aware_time(message["Timestamp"]) is None:
         problems.append(Problem(("body", "Timestamp"), "expected an ISO 8601 time", "value_error"))
     for field in SIGNED_FIELDS.get(message_type, ()):
         if field in _REQUIRED_STRINGS or (field == "Subject" and message.get(field) is None):

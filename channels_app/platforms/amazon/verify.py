@@ -28,8 +28,8 @@ from django.utils import timezone
 from requests_hardened.ip_filter import InvalidIPAddress
 
 from channels_app.platforms.base import Unauthorized
-from channels_app.platforms.times import parse_time
 from webhooks.http import client as http
+from webhooks.untrusted import aware_time
 
 NOTIFICATION = "Notification"
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
@@ -111,7 +111,7 @@ def sns_url_allowed(url: str, *, path_suffix: str = "") -> bool:
 
 def timestamp_check(message: dict, *, now: datetime | None = None) -> None:
     """Refuse a message signed too long ago, so a captured one cannot be replayed later."""
-    signed_at = parse_time(message.get("Timestamp"))
+    signed_at = aware_time(message.get("Timestamp"))
     if signed_at is None or timezone.is_naive(signed_at):
         raise Unauthorized("Timestamp is not an ISO 8601 time with a zone.")
     now = now or timezone.now()

@@ -18,8 +18,8 @@ from functools import partial
 from channels_app.models import ChannelAccount, InboundEvent, LineItem, Order
 from channels_app.platforms.orders import decimal_or_none, order_event_data
 from channels_app.platforms.shipments import shipment_apply, shipment_publish, tracking_entry
-from channels_app.platforms.times import parse_time
 from channels_app.services import inbound_event_publish
+from webhooks.untrusted import aware_time
 
 CURRENCY = "INR"
 
@@ -39,7 +39,7 @@ ORDER_EVENTS = {
 
 
 def _occurred_at(payload: dict):
-    return parse_time(payload.get("timestamp"))
+    return aware_time(payload.get("timestamp"))
 
 
 def _attributes(payload: dict) -> dict:

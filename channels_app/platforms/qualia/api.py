@@ -9,9 +9,9 @@ from django.conf import settings
 from requests_hardened.ip_filter import InvalidIPAddress
 
 from channels_app.models import Activity, Message
-from channels_app.platforms.times import parse_time
 from webhooks.http import client as http
 from webhooks.services import event_publish
+from webhooks.untrusted import aware_time
 
 ORDER_MESSAGES_QUERY = """
 query OrderMessages($orderId: ID!) {
@@ -68,7 +68,7 @@ def qualia_message_fetch(*, activity: Activity) -> Message:
             "order_id": activity.order_id,
             "from_name": found.get("from_name") or "",
             "text": found.get("text") or "",
-            "created_date": parse_time(found.get("created_date")),
+            "created_date": aware_time(found.get("created_date")),
             "read": bool(found.get("read")),
             "order_number": order.get("order_number") or "",
             "attachments": found.get("attachments") or [],

@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from channels_app.models import InboundEvent, Order
 from channels_app.platforms.shipments import shipment_apply, shipment_publish, tracking_entry
-from channels_app.platforms.times import parse_time
+from webhooks.untrusted import aware_time
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _scan_entries(scans: list) -> list[dict]:
     return [
         tracking_entry(
             status=str(scan.get("status") or ""),
-            at=parse_time(scan.get("timestamp")),
+            at=aware_time(scan.get("timestamp")),
             location=scan.get("location"),
             remarks=scan.get("remarks"),
         )
@@ -64,7 +64,7 @@ def _scan_entries(scans: list) -> list[dict]:
 
 def shipment_event(event: InboundEvent, payload: dict, *, event_type: str) -> None:
     """One SHIPMENT_* event: project the shipment, then publish `event_type` if it is current."""
-    occurred_at = parse_time(payload.get("updated_at") or payload.get("timestamp"))
+    occurred_at = aware_time(payload.get("updated_at") or payload.get("timestamp"))
     # SHIPMENT_DELIVERED and SHIPMENT_RTO imply their status when the body leaves it out.
     status = str(payload.get("status") or payload["event"].removeprefix("SHIPMENT_")).upper()
     entries = _scan_entries(payload.get("scans") or []) or [

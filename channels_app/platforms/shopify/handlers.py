@@ -21,8 +21,8 @@ from channels_app.models import (
     Variant,
 )
 from channels_app.platforms.orders import decimal_or_none, is_newer, order_event_data
-from channels_app.platforms.times import parse_time
 from channels_app.services import inbound_event_publish
+from webhooks.untrusted import aware_time
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def _publish(event: InboundEvent, event_type: str, order: Order, **extra) -> Non
 
 
 def order_upsert(event: InboundEvent, payload: dict, *, event_type: str) -> None:
-    updated_at = parse_time(payload.get("updated_at"))
+    updated_at = aware_time(payload.get("updated_at"))
     order, created = Order.objects.select_for_update().get_or_create(
         account=event.account, external_id=str(payload["id"])
     )
@@ -48,7 +48,7 @@ def order_upsert(event: InboundEvent, payload: dict, *, event_type: str) -> None
     order.fulfillment_status = payload.get("fulfillment_status") or ""
     order.total_price = decimal_or_none(payload.get("total_price"))
     order.currency = payload.get("currency") or ""
-    order.cancelled_at = parse_time(payload.get("cancelled_at"))
+    order.cancelled_at = aware_time(payload.get("cancelled_at"))
     order.remote_updated_at = updated_at
     order.save()
     for item in payload.get("line_items") or []:
@@ -105,7 +105,7 @@ def fulfillment_create(event: InboundEvent, payload: dict) -> None:
 
 
 def product_upsert(event: InboundEvent, payload: dict) -> None:
-    updated_at = parse_time(payload.get("updated_at"))
+    updated_at = aware_time(payload.get("updated_at"))
     product, _ = Product.objects.select_for_update().get_or_create(
         account=event.account, external_id=str(payload["id"])
     )
@@ -135,7 +135,7 @@ def product_upsert(event: InboundEvent, payload: dict) -> None:
 
 def inventory_level_update(event: InboundEvent, payload: dict) -> None:
     item_id = str(payload["inventory_item_id"])
-    updated_at = parse_time(payload.get("updated_at"))
+    updated_at = aware_time(payload.get("updated_at"))
     variant = Variant.objects.filter(
         product__account=event.account, inventory_item_id=item_id
     ).first()
