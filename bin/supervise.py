@@ -14,7 +14,7 @@ handled at all. Here:
   behind when it dies becomes a child of ours instead of init's, so all of it can be found
   among our descendants. Once the command has exited, every descendant gets SIGTERM (as
   honcho sends it to each process's group); whatever is still running GRACE seconds after a
-  stop signal (or after the command exited) gets SIGKILL. A second stop signal kills at once.
+  stop signal (or after the command exited) gets SIGKILL. A second Ctrl-C kills at once.
 - The command gets PR_SET_PDEATHSIG=SIGTERM: if this process is SIGKILLed, the command is still
   told to stop, and stops its processes as above.
 
@@ -100,7 +100,7 @@ def supervise(argv: list[str]) -> int:
                 if status is None:
                     forward = signal.SIGTERM if stop_signal == signal.SIGHUP else stop_signal
                     os.kill(command.pid, forward)
-            else:
+            elif info.si_signo == signal.SIGINT:  # not SIGTERM: make passes on one sent to all
                 kill_at = time.monotonic()
         # Reap the command and any orphan handed to us (waitpid, not Popen: orphans too).
         while True:
