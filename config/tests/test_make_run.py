@@ -119,6 +119,10 @@ def sigterm(make: subprocess.Popen) -> None:
     os.kill(make.pid, signal.SIGTERM)  # a process supervisor signals the process it started
 
 
+def sigterm_to_all(make: subprocess.Popen) -> None:
+    os.killpg(make.pid, signal.SIGTERM)  # as systemd does: make also passes it on, a second one
+
+
 def sigterm_then_sigkill(make: subprocess.Popen) -> None:
     os.kill(make.pid, signal.SIGTERM)
     time.sleep(3)
@@ -126,7 +130,10 @@ def sigterm_then_sigkill(make: subprocess.Popen) -> None:
     os.killpg(make.pid, signal.SIGKILL)
 
 
-@pytest.mark.parametrize("stop", [ctrl_c, terminal_closed, sigterm, sigterm_then_sigkill])
+STOPS = [ctrl_c, terminal_closed, sigterm, sigterm_to_all, sigterm_then_sigkill]
+
+
+@pytest.mark.parametrize("stop", STOPS)
 def test_no_process_outlives_make_run(make_run, stop: Callable[[subprocess.Popen], None]):
     running = " | ".join(make_run.processes().values())
     assert all(program in running for program in PROGRAMS), running
