@@ -31,6 +31,7 @@ from channels_app.platforms.shopify.registration import (
     RegistrationError,
     shopify_webhooks_register,
 )
+from webhooks.untrusted import MalformedInput, json_parse
 
 
 class ChannelAccountForm(forms.ModelForm):
@@ -127,8 +128,8 @@ class InboundEventAdmin(admin.ModelAdmin):
     def body_pretty(self, event):
         raw = bytes(event.body)
         try:
-            text = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
-        except ValueError:
+            text = json.dumps(json_parse(raw), indent=2, ensure_ascii=False)
+        except MalformedInput:  # shown as received; undecodable bytes as U+FFFD
             text = raw.decode("utf-8", errors="replace")
         return format_html("<pre>{}</pre>", text)  # escaped: a body is untrusted input
 

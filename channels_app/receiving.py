@@ -18,10 +18,11 @@ from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from prometheus_client import Counter
 
-from channels_app.platforms.base import Platform, Unauthorized, parse_json
+from channels_app.platforms.base import Platform, Unauthorized
 from channels_app.services import inbound_event_store
 from config.observability import SENSITIVE_NAMES
 from config.redis import redis_client
+from webhooks.untrusted import MalformedInput, json_parse
 
 logger = logging.getLogger(__name__)
 
@@ -99,9 +100,9 @@ def receive(request: HttpRequest, platform: Platform) -> JsonResponse:
 def _parse(platform: Platform, body: bytes, check):
     """(payload, None), or (None, the 400 or 422 answer); `check` lists the problems."""
     try:
-        payload = parse_json(body)
-    except ValueError:
-        return None, platform.bad_json()
+        payload = json_parse(body)
+    except MalformedInput as exc:
+        return None, platform.bad_json(str(exc))
     problems = check(payload)
     return (None, platform.invalid(problems)) if problems else (payload, None)
 

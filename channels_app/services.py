@@ -1,6 +1,5 @@
 """Writes for inbound: storing what a receiver accepted, processing it, reprocessing it."""
 
-import json
 import logging
 import time
 import traceback
@@ -16,6 +15,7 @@ from django.utils import timezone
 from channels_app.models import ChannelAccount, InboundEvent
 from webhooks import wake
 from webhooks.services import event_publish
+from webhooks.untrusted import json_parse
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def inbound_event_process(*, event: InboundEvent) -> bool:
             )
             if not waiting:
                 return False
-            handled = platform_for(event.platform).process(event, json.loads(bytes(event.body)))
+            handled = platform_for(event.platform).process(event, json_parse(bytes(event.body)))
             InboundEvent.objects.filter(pk=event.pk).update(
                 status=Status.PROCESSED if handled else Status.IGNORED,
                 attempts=F("attempts") + 1,

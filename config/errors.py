@@ -7,6 +7,8 @@ reaches a client when DEBUG is off.
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -28,6 +30,14 @@ def api_exception_handler(exc, context):
         return Response(
             error_body("Validation failed.", "validation_error", errors),
             status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    if isinstance(exc, RequestDataTooBig):  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE, as read
+        return Response(
+            error_body(
+                f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+                "payload_too_large",
+            ),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     response = exception_handler(exc, context)
     if response is None:

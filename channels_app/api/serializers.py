@@ -1,10 +1,10 @@
-import json
 import re
 
 from rest_framework import serializers
 
 from channels_app.models import Activity, ChannelAccount, InboundEvent, Message
 from webhooks import catalog
+from webhooks.untrusted import MalformedInput, json_parse
 
 SOURCE_NAME = re.compile(r"[a-z][a-z0-9-]{1,49}")
 # Fixed routes under /api/webhooks/ that a source's receiver path would collide with.
@@ -24,8 +24,8 @@ class InboundEventSerializer(serializers.ModelSerializer):
 
     def get_summary(self, event) -> str:
         try:
-            payload = json.loads(bytes(event.body))
-        except ValueError:
+            payload = json_parse(bytes(event.body))
+        except MalformedInput:  # stored before the receivers refused it: never a 500 here
             return ""
         if not isinstance(payload, dict):
             return ""

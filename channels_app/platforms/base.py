@@ -6,7 +6,6 @@ processes a stored event. Adding a platform is a package with one of these and o
 `channels_app.platforms.registry`.
 """
 
-import json
 import time
 from dataclasses import dataclass
 
@@ -77,13 +76,11 @@ class Platform:
             status=422,
         )
 
-    def bad_json(self) -> JsonResponse:
-        return JsonResponse({"detail": "Invalid JSON body.", "code": "parse_error"}, status=400)
+    def bad_json(self, reason: str) -> JsonResponse:
+        """A body that is not JSON we can hold; `reason` says why (webhooks.untrusted)."""
+        return JsonResponse({"detail": f"Invalid JSON body: {reason}", "code": "parse_error"},
+                            status=400)  # fmt: skip
 
 
 def elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
-
-
-def parse_json(body: bytes):
-    return json.loads(body)

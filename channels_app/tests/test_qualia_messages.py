@@ -21,6 +21,7 @@ class FakeQualia:
     def __init__(self):
         self.requests: list[dict] = []
         self.fail_with: int | None = None
+        self.answer: bytes | None = None  # instead of the order's messages
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,7 +41,7 @@ class FakeQualia:
                          "text": "Can you expedite?", "created_date": "2026-11-20T10:00:00Z",
                          "read": False, "attachments": [{"name": "deed.pdf", "url": "https://x"}]},
                     ],
-                }}}).encode()  # fmt: skip
+                }}}).encode() if fake.answer is None else fake.answer  # fmt: skip
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
@@ -113,6 +114,19 @@ def test_a_failing_fetch_raises_for_a_retry_and_the_webhook_still_got_200(client
     activity = received_activity(client)  # the 200 is asserted inside
 
     with pytest.raises(QualiaApiError):
+        qualia_message_fetch(activity=activity)
+    assert Message.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "answer", [b"[" * 100_000 + b"]" * 100_000, b'{"data": "\\ud800"}', b"[]"],
+    ids=["too-deep", "lone-surrogate", "not-an-object"],
+)  # fmt: skip
+def test_an_answer_that_is_not_json_we_hold_raises_for_a_retry(client, account, qualia, answer):
+    qualia.answer = answer
+    activity = received_activity(client)
+
+    with pytest.raises(QualiaApiError, match="JSON"):
         qualia_message_fetch(activity=activity)
     assert Message.objects.count() == 0
 

@@ -231,6 +231,20 @@ def test_ours_at_an_old_base_url_is_moved_to_the_current_one(api, account, shopi
     assert (registration.remote_id, registration.address) == (str(old_id), OUR_ADDRESS)
 
 
+def test_a_listed_webhook_id_that_is_not_an_integer_fails_its_topic_not_the_call(
+    api, account, shopify
+):
+    old_id = shopify.add(topic="orders/create", address="https://old.example.com/webhooks/shopify")
+    shopify.subscriptions[old_id]["id"] = 1.5  # int("1.5") raised a 500 before
+
+    response = register(api, account)
+
+    assert response.status_code == 200
+    assert response.json()["failed"] == [
+        {"topic": "orders/create", "error": "Shopify listed a non-numeric webhook id."}
+    ]
+
+
 def test_the_subscription_we_recorded_is_moved_whatever_its_address(api, account, shopify):
     old_id = shopify.add(topic="products/update", address="https://proxy.example.com/in")
     WebhookRegistration.objects.create(

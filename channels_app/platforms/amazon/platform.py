@@ -12,7 +12,6 @@ so nobody else's topic can subscribe us or post to us.
 - `UnsubscribeConfirmation`: stored and ignored.
 """
 
-import json
 from functools import partial
 
 from django.db import transaction
@@ -28,7 +27,7 @@ from channels_app.platforms.amazon.verify import (
 )
 from channels_app.platforms.base import Platform, Problem, Unauthorized
 from channels_app.selectors import active_account
-from webhooks.untrusted import aware_time
+from webhooks.untrusted import MalformedInput, aware_time, json_parse
 
 PLATFORM = "amazon"
 _REQUIRED_STRINGS = ("Type", "MessageId", "TopicArn", "Timestamp")
@@ -68,8 +67,8 @@ def envelope_problems(message) -> list[Problem]:
 def notification_of(message: dict) -> dict | None:
     """The SP-API notification inside a Notification's `Message`, or None when it is not one."""
     try:
-        notification = json.loads(message.get("Message") or "")
-    except ValueError:
+        notification = json_parse(message.get("Message") or "")
+    except MalformedInput:
         return None
     return notification if isinstance(notification, dict) else None
 
@@ -82,7 +81,7 @@ class Amazon(Platform):
         return request.headers.get("x-amz-sns-topic-arn") or super().rate_limit_key(request)
 
     def authenticate(self, request, body) -> ChannelAccount:
-        message = json.loads(body)
+        message = json_parse(body)  # already parsed once: the envelope was checked
         sns_message_precheck(message)
         account = active_account(platform=PLATFORM, external_id=message["TopicArn"])
         if account is None:

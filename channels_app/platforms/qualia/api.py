@@ -11,7 +11,7 @@ from requests_hardened.ip_filter import InvalidIPAddress
 from channels_app.models import Activity, Message
 from webhooks.http import client as http
 from webhooks.services import event_publish
-from webhooks.untrusted import aware_time
+from webhooks.untrusted import MalformedInput, aware_time, json_parse
 
 ORDER_MESSAGES_QUERY = """
 query OrderMessages($orderId: ID!) {
@@ -47,7 +47,12 @@ def _order_messages(activity: Activity) -> dict:
         raise QualiaApiError(f"Qualia API unreachable: {type(exc).__name__}: {exc}") from exc
     if response.status_code != 200:
         raise QualiaApiError(f"Qualia API answered {response.status_code}")
-    body = response.json()
+    try:
+        body = json_parse(response.content)
+    except MalformedInput as exc:
+        raise QualiaApiError(f"Qualia API answered malformed JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise QualiaApiError("Qualia API answered JSON that is not an object")
     if body.get("errors") or not (body.get("data") or {}).get("order"):
         raise QualiaApiError(f"Qualia API error: {body.get('errors')}")
     return body["data"]["order"]

@@ -97,5 +97,5 @@ class Qualia(Platform):
         response["WWW-Authenticate"] = 'Basic realm="qualia"'
         return response
 
-    def bad_json(self):
-        return JsonResponse({"detail": "Invalid JSON body"}, status=400)
+    def bad_json(self, reason):
+        return JsonResponse({"detail": "Invalid JSON body"}, status=400)  # the seed's exact body

@@ -25,6 +25,7 @@ from channels_app.models import ChannelAccount, WebhookRegistration
 from channels_app.platforms.shopify import handlers
 from channels_app.platforms.shopify.platform import PLATFORM
 from webhooks.http import client as http
+from webhooks.untrusted import MalformedInput, ascii_int, json_parse
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def receiver_address() -> str:
 def _error_message(response: requests.Response) -> str:
     """Shopify's `errors` member as one line: a string, or {field: [messages]}."""
     try:
-        errors = response.json().get("errors")
+        errors = json_parse(response.content).get("errors")
     except (ValueError, AttributeError):
         errors = None
     if isinstance(errors, dict):
@@ -238,7 +239,7 @@ class _AdminClient:
                     code="shopify_error",
                 )
             try:
-                subscriptions.extend(response.json().get("webhooks") or [])
+                subscriptions.extend(json_parse(response.content).get("webhooks") or [])
             except (ValueError, AttributeError) as exc:
                 raise RegistrationError(
                     "Shopify's list of webhooks was not JSON.", code="shopify_error"
@@ -268,7 +269,7 @@ class _AdminClient:
         return self.request(
             "PUT",
             self.url(f"webhooks/{remote_id}.json"),
-            json={"webhook": {"id": int(remote_id), "address": address}},
+            json={"webhook": {"id": ascii_int(remote_id), "address": address}},
         )
 
 
@@ -306,10 +307,12 @@ def _register_topic(
             outcome = Outcome.CREATED
     except requests.RequestException as exc:
         return TopicResult(topic, Outcome.FAILED, error=_unreachable(exc))
+    except MalformedInput:
+        return TopicResult(topic, Outcome.FAILED, error="Shopify listed a non-numeric webhook id.")
     if response.status_code not in (200, 201):
         return TopicResult(topic, Outcome.FAILED, error=_error_message(response))
     try:
-        remote_id = str(response.json()["webhook"]["id"])
+        remote_id = str(json_parse(response.content)["webhook"]["id"])
     except (ValueError, KeyError, TypeError):
         return TopicResult(topic, Outcome.FAILED, error="Shopify's answer had no webhook id.")
     return TopicResult(topic, outcome, remote_id)

@@ -1,0 +1,141 @@
+"""Hostile input at the receivers (issue 12): never a 500, never a 503 for what cannot clear.
+
+Every request is authentic where that matters (signed with the account's real secret), so
+what is tested is what the receiver does with the input after the signature holds.
+"""
+
+import base64
+import hashlib
+import hmac
+import time
+
+import pytest
+from django.contrib.auth.hashers import make_password
+
+from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.platforms.flipkart.platform import body_hmac
+from channels_app.platforms.selloship.platform import selloship_signature
+from channels_app.platforms.shopify.platform import shopify_hmac
+from channels_app.platforms.stripe.platform import stripe_signature
+from webhooks.untrusted import MAX_DEPTH
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "hostile-input-secret"
+PASSWORD = "hostile-input-password"
+SIGNED_PLATFORMS = ["qualia", "shopify", "stripe", "flipkart", "selloship", "acme"]
+TOO_DEEP = b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+LONE_SURROGATE = b'{"id": "evt_\\ud800", "type": "charge.refunded", "data": {"object": {}}}'
+
+
+@pytest.fixture
+def accounts(user):
+    """One account per receiver, all keyed by SECRET (Qualia by PASSWORD)."""
+    made = {}
+    for platform, external_id in [("shopify", "shop.myshopify.com"), ("stripe", "acct"),
+                                  ("flipkart", "fk-app"), ("selloship", "seller")]:  # fmt: skip
+        made[platform] = ChannelAccount.objects.create(
+            owner=user, platform=platform, name=platform, external_id=external_id, secret=SECRET
+        )
+    made["qualia"] = ChannelAccount.objects.create(
+        owner=user, platform="qualia", name="qualia", external_id="acme",
+        password_hash=make_password(PASSWORD),
+    )  # fmt: skip
+    made["acme"] = ChannelAccount.objects.create(
+        owner=user, platform="acme", name="acme", external_id="acme-main", secret=SECRET,
+        verification="hmac_sha256", signature_header="X-Acme-Signature",
+    )  # fmt: skip
+    return made
+
+
+def signed(platform: str, body: bytes) -> tuple[str, dict]:
+    """The path and Django META headers of a request `platform` authenticates."""
+    hex_hmac = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    if platform == "qualia":
+        token = base64.b64encode(f"acme:{PASSWORD}".encode()).decode()
+        return "/webhook/activity", {"HTTP_AUTHORIZATION": f"Basic {token}"}
+    if platform == "shopify":
+        return "/webhooks/shopify", {
+            "HTTP_X_SHOPIFY_HMAC_SHA256": shopify_hmac(SECRET, body),
+            "HTTP_X_SHOPIFY_SHOP_DOMAIN": "shop.myshopify.com",
+            "HTTP_X_SHOPIFY_TOPIC": "orders/create",
+        }
+    if platform == "stripe":
+        at = int(time.time())
+        signature = stripe_signature(SECRET, at, body)
+        return "/webhooks/stripe", {"HTTP_STRIPE_SIGNATURE": f"t={at},v1={signature}"}
+    if platform == "flipkart":
+        return "/webhooks/flipkart", {"HTTP_X_FLIPKART_SIGNATURE": body_hmac(SECRET, body)}
+    if platform == "selloship":
+        return "/webhooks/selloship", {
+            "HTTP_X_SELLOSHIP_ACCOUNT": "seller",
+            "HTTP_X_SELLOSHIP_SIGNATURE": selloship_signature(SECRET, body),
+        }
+    return f"/webhooks/{platform}", {"HTTP_X_ACME_SIGNATURE": hex_hmac}
+
+
+def post_signed(client, platform: str, body: bytes):
+    path, headers = signed(platform, body)
+    return client.post(path, body, content_type="application/json", **headers)
+
+
+# --- Parsers that catch too little --------------------------------------------------------
+
+
+@pytest.mark.parametrize("platform", SIGNED_PLATFORMS)
+def test_json_nested_too_deep_is_400_from_every_receiver_and_stores_nothing(
+    client, accounts, platform
+):
+    response = post_signed(client, platform, TOO_DEEP)
+
+    assert response.status_code == 400
+    assert "detail" in response.json()
+    assert not InboundEvent.objects.exists()
+
+
+def test_amazon_answers_400_to_json_too_deep_before_any_credentials(client):
+    # SNS carries its signature in the body, so Amazon parses before it authenticates:
+    # anyone can send this.
+    response = client.post("/webhooks/amazon", TOO_DEEP, content_type="text/plain")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": f"Invalid JSON body: JSON nested deeper than {MAX_DEPTH} levels.",
+        "code": "parse_error",
+    }
+
+
+def test_qualia_keeps_its_exact_400_body_for_json_too_deep(client, accounts):
+    assert post_signed(client, "qualia", TOO_DEEP).json() == {"detail": "Invalid JSON body"}
+
+
+@pytest.mark.parametrize("platform", SIGNED_PLATFORMS)
+def test_a_lone_surrogate_in_a_signed_body_is_400_from_every_receiver(client, accounts, platform):
+    response = post_signed(client, platform, LONE_SURROGATE)
+
+    assert response.status_code == 400
+    assert not InboundEvent.objects.exists()
+
+
+def stored(account: ChannelAccount, body: bytes) -> InboundEvent:
+    """A row as a receiver before this fix could have stored it."""
+    return InboundEvent.objects.create(
+        platform=account.platform, account=account, topic="t", external_id="e", body=body,
+        headers={},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "body", [TOO_DEEP, LONE_SURROGATE, b"\xff not json"], ids=["deep", "surrogate", "not-utf-8"]
+)
+def test_a_stored_body_that_is_not_json_we_hold_never_breaks_the_list_or_the_admin(
+    api, admin_client, accounts, body
+):
+    event = stored(accounts["stripe"], body)
+
+    listing = api.get("/api/inbound-events")
+    page = admin_client.get(f"/admin/channels_app/inboundevent/{event.pk}/change/")
+
+    assert listing.status_code == 200
+    assert listing.json()["results"][0]["summary"] == ""
+    assert page.status_code == 200
