@@ -22,7 +22,7 @@ from channels_app.platforms.base import Platform, Unauthorized
 from channels_app.services import inbound_event_store
 from config.observability import SENSITIVE_NAMES
 from config.redis import redis_client
-from webhooks.untrusted import MalformedInput, json_parse
+from webhooks.untrusted import MalformedInput, ascii_int, json_parse
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +74,11 @@ def receive(request: HttpRequest, platform: Platform) -> JsonResponse:
     if request.method != "POST":
         return _error("Only POST is accepted.", "method_not_allowed", 405)
     limit = settings.MAX_PAYLOAD_SIZE_MB * 1024 * 1024
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > limit:
+    try:
+        declared = ascii_int(request.META.get("CONTENT_LENGTH") or "0")
+    except MalformedInput as exc:  # over 18 digits is over the limit; else read, capped below
+        declared = limit + 1 if exc.code == "too_large" else 0
+    if declared > limit:
         INBOUND_REJECTED.labels(platform.name, "too_large").inc()
         return _error(f"Body over {settings.MAX_PAYLOAD_SIZE_MB} MB.", "payload_too_large", 413)
     body = request.read(limit + 1)

@@ -13,6 +13,8 @@ import hmac
 import secrets
 import time
 
+from webhooks.untrusted import MalformedInput, ascii_int
+
 SECRET_PREFIX = "whsec_"  # noqa: S105  (a label, not a secret)
 SECRET_BYTES = 24
 DEFAULT_TOLERANCE_SECONDS = 5 * 60
@@ -63,9 +65,9 @@ def standard_verify(
     if not (msg_id and timestamp and signature_header):
         raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature")
     try:
-        sent_at = int(timestamp)
-    except ValueError as exc:
-        raise SignatureError("webhook-timestamp is not an integer") from exc
+        sent_at = ascii_int(timestamp)
+    except MalformedInput as exc:
+        raise SignatureError("webhook-timestamp is not a Unix time in ASCII digits") from exc
     if abs((time.time() if now is None else now) - sent_at) > tolerance:
         raise SignatureError("webhook-timestamp is outside the tolerance")
     offered = [part for part in signature_header.split() if part.startswith("v1,")]

@@ -17,6 +17,7 @@ from channels_app.platforms.flipkart.platform import body_hmac
 from channels_app.platforms.selloship.platform import selloship_signature
 from channels_app.platforms.shopify.platform import shopify_hmac
 from channels_app.platforms.stripe.platform import stripe_signature
+from webhooks.signing import secret_generate, standard_signature
 from webhooks.untrusted import MAX_DEPTH
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +140,60 @@ def test_a_stored_body_that_is_not_json_we_hold_never_breaks_the_list_or_the_adm
     assert listing.status_code == 200
     assert listing.json()["results"][0]["summary"] == ""
     assert page.status_code == 200
+
+
+# --- Integers and dates in headers --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["\u00b2", "\u0661\u0667\u0660\u0660", "9" * 5_000],
+    ids=["superscript", "arabic-indic", "5000-digits"],
+)
+def test_a_stripe_timestamp_int_cannot_read_is_401_not_500(client, accounts, timestamp):
+    body = b'{"id": "evt_1", "type": "charge.refunded", "data": {"object": {}}}'
+    response = client.post("/webhooks/stripe", body, content_type="application/json",
+                           HTTP_STRIPE_SIGNATURE=f"t={timestamp},v1=00")  # fmt: skip
+
+    assert response.status_code == 401
+    assert "t=" in response.json()["detail"]
+
+
+def test_a_standard_webhooks_timestamp_in_other_digits_is_401_even_when_signed(client, user):
+    secret = secret_generate()
+    ChannelAccount.objects.create(owner=user, platform="billing", name="b", external_id="b",
+                           secret=secret, verification="standard_webhooks")  # fmt: skip
+    body = b'{"type": "invoice.paid"}'
+    at = int(time.time())
+    # int() reads Arabic-Indic digits as this very time, so this used to verify.
+    arabic = str(at).translate({ord(d): 0x0660 + int(d) for d in "0123456789"})
+
+    response = client.post(
+        "/webhooks/billing", body, content_type="application/json",
+        HTTP_WEBHOOK_ID="msg_1", HTTP_WEBHOOK_TIMESTAMP=arabic,
+        HTTP_WEBHOOK_SIGNATURE=standard_signature(secret, "msg_1", at, body),
+    )  # fmt: skip
+
+    assert response.status_code == 401
+    assert not InboundEvent.objects.exists()
+
+
+def test_a_flipkart_date_with_a_year_past_any_clock_is_401_not_500(client, accounts):
+    response = client.post(
+        "/webhooks/flipkart", b"{}", content_type="application/json",
+        HTTP_X_DATE="Mon, 01 Jan 99999999999999999 00:00:00 GMT",
+        HTTP_X_AUTHORIZATION="FKLOGIN " + base64.b64encode(b"fk-app:00").decode(),
+    )  # fmt: skip
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "9" * 5_000], ids=["superscript", "5000-digits"])
+def test_a_content_length_int_cannot_read_is_never_a_500(client, accounts, length):
+    body = b'{"id": "evt_1", "type": "charge.refunded", "data": {"object": {}}}'
+    path, headers = signed("stripe", body)
+
+    response = client.post(path, body, content_type="application/json", CONTENT_LENGTH=length,
+                           **headers)  # fmt: skip
+
+    assert response.status_code in (400, 401, 413)

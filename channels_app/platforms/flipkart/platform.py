@@ -82,7 +82,7 @@ def parse_authorization(header: str) -> tuple[str, str]:
 def _date_is_fresh(date: str) -> bool:
     try:
         sent = parsedate_to_datetime(date)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a year past C's long
         return False
     if sent.tzinfo is None:  # RFC 9110 HTTP-dates are GMT
         return False

@@ -18,6 +18,7 @@ from channels_app.platforms.stripe import handlers
 from channels_app.selectors import active_accounts
 from channels_app.services import default_account
 from webhooks.signing import constant_time_equal
+from webhooks.untrusted import MalformedInput, ascii_int
 
 PLATFORM = "stripe"
 TOLERANCE_SECONDS = 300
@@ -32,8 +33,11 @@ def parse_header(header: str) -> tuple[int, list[str]]:
     timestamp, signatures = None, []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
-            timestamp = int(value)
+        if key == "t":
+            try:
+                timestamp = ascii_int(value)
+            except MalformedInput as exc:
+                raise Unauthorized(f"Stripe-Signature t= must be a Unix time: {exc}") from None
         elif key == "v1" and value:
             signatures.append(value)
     if timestamp is None or not signatures:
