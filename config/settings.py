@@ -265,15 +265,15 @@ LOGGING = {
 EVENT_TYPE_CATALOGS = ["webhooks.catalog.BUILTIN_EVENT_TYPES", "channels_app.events.EVENT_TYPES"]
 # Callables returning {namespace: description}: every `<namespace>.<type>` is a valid type.
 EVENT_TYPE_NAMESPACES = ["channels_app.events.source_namespaces"]
-# Called inside event_publish's transaction with the new Event; each returns how many deliveries
-# it created. This is how an event reaches subscriptions without webhooks importing them.
-EVENT_PUBLISH_HOOKS = ["subscriptions.services.deliveries_create_for_event"]
+# webhooks.publishing.PublishHook subclasses: what each published event also writes, in its
+# transaction. This is how an event reaches subscriptions without webhooks importing them.
+EVENT_PUBLISH_HOOKS = ["subscriptions.fanout.DeliveryFanOut"]
 # Optional NATS JetStream bus: every event also goes to subject events.<event_type>.
 EVENT_BUS_URL = env.str("EVENT_BUS_URL", default="")
 EVENT_BUS_STREAM = env.str("EVENT_BUS_STREAM", default="EVENTS")
 EVENT_BUS_SUBJECT_PREFIX = env.str("EVENT_BUS_SUBJECT_PREFIX", default="events")
 if EVENT_BUS_URL:
-    EVENT_PUBLISH_HOOKS.append("webhooks.bus.event_bus_enqueue")
+    EVENT_PUBLISH_HOOKS.append("webhooks.bus.BusOutbox")
     CELERY_BEAT_SCHEDULE["event-bus-sweep"] = {
         "task": "webhooks.tasks.event_bus_sweep_task",
         "schedule": 30.0,

@@ -1,11 +1,11 @@
-"""Writes for outbound subscriptions: the API, the admin and the publish hook call these."""
+"""Writes for outbound subscriptions: the API and the admin call these."""
 
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from subscriptions.delivery import recording, retry, sending
@@ -21,61 +21,6 @@ logger = logging.getLogger(__name__)
 
 Status = Delivery.Status
 SECRET_ROTATION_GRACE = timedelta(hours=24)
-
-
-def deliveries_create_for_event(*, event: Event) -> int:
-    """The publish hook: one pending delivery per active subscription that wants this type.
-
-    Runs inside event_publish's transaction; a pump is woken only once it commits: one
-    message for the event, however many subscriptions it fans out to.
-    """
-    if connection.vendor == "postgresql":
-        subscription_ids = _deliveries_insert_matching(event)
-    else:
-        wanted = catalog.patterns_matching(event.event_type)
-        subscription_ids = [
-            pk
-            for pk, patterns in Subscription.objects.filter(
-                owner_id=event.owner_id, is_active=True, deleted_at__isnull=True
-            ).values_list("pk", "event_types")
-            if not set(patterns).isdisjoint(wanted)
-        ]
-        Delivery.objects.bulk_create(
-            Delivery(event=event, subscription_id=pk, next_attempt_at=event.created_at)
-            for pk in subscription_ids
-        )
-    if subscription_ids:
-        transaction.on_commit(deliveries_wake, robust=True)
-    return len(subscription_ids)
-
-
-def _deliveries_insert_matching(event: Event) -> list[int]:
-    """Select the matching subscriptions and insert their deliveries in one statement.
-
-    Publishing is the hot path of every event: this halves its cost against a SELECT, then
-    an INSERT, each through the ORM (measured: 2.3 ms down to 1.2 ms per publish).
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {Delivery._meta.db_table}
-                (event_id, subscription_id, status, attempt_count, next_attempt_at, last_error,
-                 created_at, updated_at)
-            SELECT %s, id, %s, 0, %s, '', %s, %s FROM {Subscription._meta.db_table}
-            WHERE owner_id = %s AND is_active AND deleted_at IS NULL AND event_types ?| %s
-            RETURNING subscription_id
-            """,  # noqa: S608  (table names from model metadata, values as parameters)
-            [
-                event.pk,
-                Status.PENDING,
-                event.created_at,
-                event.created_at,
-                event.created_at,
-                event.owner_id,
-                catalog.patterns_matching(event.event_type),
-            ],
-        )
-        return [row[0] for row in cursor.fetchall()]
 
 
 def subscription_url_problem(url: str) -> str | None:

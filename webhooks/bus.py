@@ -24,6 +24,7 @@ from nats.js.errors import NotFoundError
 
 from config.observability import current_request_id
 from webhooks.models import BusOutboxEntry, Event
+from webhooks.publishing import PublishHook
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +34,18 @@ _SWEEP_AFTER = timedelta(minutes=1)
 _BACKOFF_CAP_SECONDS = 600
 
 
-def event_bus_enqueue(*, event: Event) -> int:
-    """The publish hook: record that the bus is owed `event`, then queue its publish once the
-    event commits. Creates no delivery."""
-    from webhooks.tasks import event_bus_publish_task  # tasks import this module
+class BusOutbox(PublishHook):
+    """The publish hook: record that the bus is owed the event, then queue its publish once
+    the event commits. Creates no delivery."""
 
-    BusOutboxEntry.objects.create(event=event, next_attempt_at=event.created_at + _SWEEP_AFTER)
-    transaction.on_commit(lambda: event_bus_publish_task.delay(event.pk), robust=True)
-    return 0
+    def create(self, *, event: Event) -> int:
+        BusOutboxEntry.objects.create(event=event, next_attempt_at=event.created_at + _SWEEP_AFTER)
+        return 0
+
+    def created(self, *, event: Event, count: int) -> None:
+        from webhooks.tasks import event_bus_publish_task  # tasks import this module
+
+        transaction.on_commit(lambda: event_bus_publish_task.delay(event.pk), robust=True)
 
 
 def event_bus_outbox_publish(*, entry: BusOutboxEntry) -> bool:

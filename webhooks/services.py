@@ -1,3 +1,4 @@
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -8,7 +9,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -16,6 +17,7 @@ from webhooks import catalog
 from webhooks.encryption import EncryptedTextField
 from webhooks.ids import new_id
 from webhooks.models import ApiToken, Event
+from webhooks.publishing import NEW_EVENT, PublishHook
 
 logger = logging.getLogger(__name__)
 
@@ -133,42 +135,106 @@ def event_publish(
     idempotency_key: str | None = None,
     source: str = "app",
 ) -> PublishResult:
-    """Record an event and, in the same transaction, one delivery per matching subscription.
+    """Record an event and, in the same transaction, what each publish hook writes for it:
+    one delivery per matching subscription, and the bus's outbox row (webhooks.publishing).
 
-    The hooks in settings.EVENT_PUBLISH_HOOKS create the deliveries and enqueue their work on
-    commit, so nothing is queued for an event that rolls back. Publishing an idempotency key
-    the owner used before returns the first event and creates nothing.
+    On PostgreSQL that is one INSERT statement when every hook can say what it writes as SQL.
+    Publishing an idempotency key the owner used before returns the first event and creates
+    nothing.
     """
     if not catalog.is_known(event_type, owner):
         raise UnknownEventType(event_type)
     if idempotency_key is not None:
         existing = Event.objects.filter(owner=owner, idempotency_key=idempotency_key).first()
         if existing is not None:
-            return PublishResult(
-                event=existing, deliveries=existing.deliveries.count(), created=False
-            )
+            return _published_before(existing)
+    event = Event(
+        public_id=new_id("evt"),
+        owner=owner,
+        event_type=event_type,
+        source=source,
+        data=data,
+        idempotency_key=idempotency_key,
+        created_at=timezone.now(),
+    )
     try:
-        with transaction.atomic():
-            event = Event.objects.create(
-                public_id=new_id("evt"),
-                owner=owner,
-                event_type=event_type,
-                source=source,
-                data=data,
-                idempotency_key=idempotency_key,
-                created_at=timezone.now(),
-            )
-            deliveries = sum(
-                import_string(hook)(event=event) for hook in settings.EVENT_PUBLISH_HOOKS
-            )
+        counts = _event_insert(event, [import_string(p)() for p in settings.EVENT_PUBLISH_HOOKS])
     except IntegrityError:
-        # A concurrent publish with the same key won the race: answer with its event.
+        # SQLite: a concurrent publish with the same key won the race.
         if idempotency_key is None:
             raise
-        existing = Event.objects.get(owner=owner, idempotency_key=idempotency_key)
-        return PublishResult(event=existing, deliveries=existing.deliveries.count(), created=False)
+        counts = None
+    if counts is None:
+        return _published_before(Event.objects.get(owner=owner, idempotency_key=idempotency_key))
+    deliveries = sum(counts)
     logger.info(
         "event.published",
         extra={"event_id": event.public_id, "event_type": event_type, "deliveries": deliveries},
     )
     return PublishResult(event=event, deliveries=deliveries, created=True)
+
+
+def _published_before(event: Event) -> PublishResult:
+    return PublishResult(event=event, deliveries=event.deliveries.count(), created=False)
+
+
+def _event_insert(event: Event, hooks: list[PublishHook]) -> list[int] | None:
+    """Insert `event` and run every hook on it; each hook's count of deliveries, or None when
+    another event of the owner already holds its idempotency key."""
+    on_postgresql = connection.vendor == "postgresql"
+    statements = [hook.statement(event=event) if on_postgresql else None for hook in hooks]
+    # One statement is its own transaction; hooks that write from Python need a shared one.
+    with transaction.atomic() if None in statements else contextlib.nullcontext():
+        if on_postgresql:
+            written = _event_insert_with(event, [s for s in statements if s is not None])
+            if written is None:
+                return None
+        else:
+            event.save(force_insert=True)
+            written = []
+        written = iter(written)
+        counts = [
+            hook.create(event=event) if statement is None else next(written)
+            for hook, statement in zip(hooks, statements, strict=True)
+        ]
+        for hook, count in zip(hooks, counts, strict=True):
+            hook.created(event=event, count=count)
+    return counts
+
+
+def _event_insert_with(event: Event, statements: list[tuple[str, list]]) -> list[int] | None:
+    """PostgreSQL: INSERT `event` and run the hooks' statements over it, in one statement.
+
+    Returns the row count of each statement, or None if the idempotency key was taken (the
+    hooks' statements then read no event and write nothing).
+    """
+    quote = connection.ops.quote_name
+    fields = [
+        Event._meta.get_field(name)
+        for name in (
+            "public_id", "owner", "event_type", "source", "data", "idempotency_key", "created_at"
+        )
+    ]  # fmt: skip
+    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    hook_ctes = "".join(f", hook_{n} AS ({sql})" for n, (sql, _) in enumerate(statements))
+    counts = "".join(f", (SELECT count(*) FROM hook_{n})" for n in range(len(statements)))  # noqa: S608
+    sql = f"""
+        WITH {NEW_EVENT} AS (
+            INSERT INTO {quote(Event._meta.db_table)} ({columns}) VALUES ({placeholders})
+            ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING *
+        ){hook_ctes}
+        SELECT id{counts} FROM {NEW_EVENT}
+    """  # noqa: S608  (names from model metadata and the hooks, values as parameters)
+    for _, statement_params in statements:
+        params.extend(statement_params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    event.pk = row[0]
+    event._state.adding, event._state.db = False, connection.alias
+    return list(row[1:])

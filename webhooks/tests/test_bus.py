@@ -68,7 +68,7 @@ def test_an_event_is_published_once_even_when_published_twice(bus, user):
 def test_publishing_an_event_records_it_owed_and_queues_the_bus_task_after_commit(
     bus, user, django_capture_on_commit_callbacks
 ):
-    bus.EVENT_PUBLISH_HOOKS = [*bus.EVENT_PUBLISH_HOOKS, "webhooks.bus.event_bus_enqueue"]
+    bus.EVENT_PUBLISH_HOOKS = [*bus.EVENT_PUBLISH_HOOKS, "webhooks.bus.BusOutbox"]
     with django_capture_on_commit_callbacks() as callbacks:
         event = event_publish(owner=user, event_type="task.created", data={}).event
     assert len(callbacks) == 1
@@ -82,7 +82,7 @@ def test_publishing_an_event_records_it_owed_and_queues_the_bus_task_after_commi
 
 
 def test_a_nats_outage_never_fails_the_publish_and_the_sweep_delivers_later(bus, user):
-    bus.EVENT_PUBLISH_HOOKS = [*bus.EVENT_PUBLISH_HOOKS, "webhooks.bus.event_bus_enqueue"]
+    bus.EVENT_PUBLISH_HOOKS = [*bus.EVENT_PUBLISH_HOOKS, "webhooks.bus.BusOutbox"]
     event = event_publish(owner=user, event_type="task.created", data={}).event
     reachable = bus.EVENT_BUS_URL
     bus.EVENT_BUS_URL = "nats://127.0.0.1:9"

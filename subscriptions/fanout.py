@@ -1,0 +1,52 @@
+"""Fan-out: the publish hook that turns an event into one delivery per matching subscription.
+
+Publishing is the hot path of every event, so on PostgreSQL the deliveries are selected and
+inserted by one statement inside the event's own INSERT (webhooks.publishing): an event to
+1,000 subscriptions is one round trip, not one task or one query per subscription. A pump is
+woken once the event commits: one message for the event, however many deliveries it made.
+"""
+
+from django.db import transaction
+
+from subscriptions.delivery.dispatch import deliveries_wake
+from subscriptions.models import Delivery, Subscription
+from webhooks import catalog
+from webhooks.models import Event
+from webhooks.publishing import NEW_EVENT, PublishHook
+
+Status = Delivery.Status
+
+
+class DeliveryFanOut(PublishHook):
+    def statement(self, *, event: Event) -> tuple[str, list]:
+        sql = f"""
+            INSERT INTO {Delivery._meta.db_table}
+                (event_id, subscription_id, status, attempt_count, next_attempt_at, last_error,
+                 created_at, updated_at)
+            SELECT {NEW_EVENT}.id, s.id, %s, 0, {NEW_EVENT}.created_at, '',
+                   {NEW_EVENT}.created_at, {NEW_EVENT}.created_at
+            FROM {NEW_EVENT} JOIN {Subscription._meta.db_table} s
+                ON s.owner_id = {NEW_EVENT}.owner_id
+            WHERE s.is_active AND s.deleted_at IS NULL AND s.event_types ?| %s
+            RETURNING subscription_id
+        """  # noqa: S608  (table names from model metadata, values as parameters)
+        return sql, [Status.PENDING, catalog.patterns_matching(event.event_type)]
+
+    def create(self, *, event: Event) -> int:
+        wanted = catalog.patterns_matching(event.event_type)
+        subscription_ids = [
+            pk
+            for pk, patterns in Subscription.objects.filter(
+                owner_id=event.owner_id, is_active=True, deleted_at__isnull=True
+            ).values_list("pk", "event_types")
+            if not set(patterns).isdisjoint(wanted)
+        ]
+        Delivery.objects.bulk_create(
+            Delivery(event=event, subscription_id=pk, next_attempt_at=event.created_at)
+            for pk in subscription_ids
+        )
+        return len(subscription_ids)
+
+    def created(self, *, event: Event, count: int) -> None:
+        if count:
+            transaction.on_commit(deliveries_wake, robust=True)
