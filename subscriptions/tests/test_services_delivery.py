@@ -88,6 +88,21 @@ def test_only_matching_active_subscriptions_of_the_owner_get_a_delivery(user, ot
     assert list(Delivery.objects.values_list("subscription_id", flat=True)) == [wanted.pk]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL")
+def test_publishing_to_many_subscriptions_is_one_statement(
+    user, receiver, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    for _ in range(50):
+        subscription_create(owner=user, url=receiver.url, event_types=["task.*"])
+
+    with django_capture_on_commit_callbacks() as woken, django_assert_num_queries(1):
+        result = publish(user)
+
+    assert result.deliveries == 50
+    assert Delivery.objects.filter(event=result.event, status=Delivery.Status.PENDING).count() == 50
+    assert len(woken) == 1  # one wake for the event, however many deliveries
+
+
 def test_wildcards_select_subscriptions_in_the_database_as_in_python(user, receiver):
     from subscriptions.services import subscription_delete
 
