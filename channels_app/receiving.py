@@ -14,12 +14,13 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError
+from django.db import DataError, IntegrityError
 from django.http import HttpRequest, JsonResponse
 from prometheus_client import Counter
 
-from channels_app.platforms.base import Platform, Unauthorized
+from channels_app.platforms.base import Platform, Problem, Unauthorized
 from channels_app.services import inbound_event_store
+from config.errors import DATABASE_UNAVAILABLE
 from config.observability import SENSITIVE_NAMES
 from config.redis import redis_client
 from webhooks.untrusted import MalformedInput, ascii_int, json_parse
@@ -95,7 +96,23 @@ def receive(request: HttpRequest, platform: Platform) -> JsonResponse:
 
     try:
         return _authenticate_and_store(request, platform, body, started)
-    except DatabaseError:
+    except DataError as exc:
+        # A value PostgreSQL refuses (a NUL in the id, say): a retry would meet it again.
+        INBOUND_REJECTED.labels(platform.name, "unstorable").inc()
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        logger.warning("inbound.unstorable", extra={"platform": platform.name, "reason": reason})
+        return platform.invalid(
+            [
+                Problem(
+                    ("body",),
+                    f"the request holds a value the database refuses: {reason}",
+                    "value_error",
+                )
+            ]
+        )
+    except (*DATABASE_UNAVAILABLE, IntegrityError):
+        # IntegrityError: the account was deleted while this process still remembered it; the
+        # retry, once the memory expires, gets its definite answer (401).
         logger.exception("inbound.store_failed", extra={"platform": platform.name})
         return _error("Could not store the event; please retry.", "unavailable", 503)
 

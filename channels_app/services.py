@@ -1,5 +1,6 @@
 """Writes for inbound: storing what a receiver accepted, processing it, reprocessing it."""
 
+import hashlib
 import logging
 import time
 import traceback
@@ -8,14 +9,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from channels_app.models import ChannelAccount, InboundEvent
 from webhooks import wake
 from webhooks.services import event_publish
-from webhooks.untrusted import json_parse
+from webhooks.untrusted import MalformedInput, json_parse
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,22 @@ PROCESS_TASK = "channels_app.tasks.inbound_event_process_task"
 DRAIN_TASK = "channels_app.tasks.inbound_events_drain_task"
 _DRAIN_BATCH = 100
 _LOST_AFTER = timedelta(minutes=1)
+_EXTERNAL_ID_LENGTH = InboundEvent._meta.get_field("external_id").max_length
+# Processing errors that the next try would meet again: recorded once, never retried.
+_FINAL_ERRORS = (MalformedInput, DataError)
+
+
+def _storable(text: str) -> str:
+    """Text PostgreSQL can hold: an exception's message may quote a NUL or a lone surrogate."""
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()
+
+
+def _dedupe_key(external_id: str) -> str:
+    """The id as sent, or its SHA-256 when longer than the column: cutting it short would
+    make two ids that share a prefix one event, and drop the second as a duplicate."""
+    if len(external_id) <= _EXTERNAL_ID_LENGTH:
+        return external_id
+    return "sha256:" + hashlib.sha256(external_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _enqueue(event_ids: list[int], **options) -> None:
@@ -52,12 +69,14 @@ def inbound_event_store(
 
     The unique constraint on (platform, account, external_id) decides, so two concurrent
     deliveries of the same event store one row. Processing is woken once the row is committed.
+    A value PostgreSQL refuses (a NUL) raises DataError: the sender's to change (4xx).
     """
+    external_id = _dedupe_key(external_id)
     fields = {
         "platform": platform,
         "account": account,
         "topic": topic[:100],
-        "external_id": external_id[:255],
+        "external_id": external_id,
         "body": body,
         "headers": headers,
         "remote_addr": remote_addr,
@@ -73,7 +92,7 @@ def inbound_event_store(
             event = InboundEvent.objects.create(**fields)
     except IntegrityError:
         existing = InboundEvent.objects.filter(
-            platform=platform, account=account, external_id=external_id[:255]
+            platform=platform, account=account, external_id=external_id
         ).first()
         if existing is None:
             # Not a duplicate: the account itself is gone (deleted while a receiver still
@@ -134,7 +153,9 @@ def inbound_event_process(*, event: InboundEvent) -> bool:
     The row is locked first and skipped when another worker holds it or it is already done,
     so a duplicated message (a sweep, a drain and a retry racing) processes it once. Returns
     whether it ran. On error the row records it (status failed, error, traceback) and the
-    exception goes on to the caller, whose retry policy decides whether this was the last try.
+    exception goes on to the caller, whose retry policy decides whether this was the last try;
+    an error no retry can clear (a body that is not JSON we hold, a value the database
+    refuses) is recorded and not raised, so it is not retried.
     """
     from channels_app.platforms.registry import platform_for
 
@@ -155,15 +176,22 @@ def inbound_event_process(*, event: InboundEvent) -> bool:
                 traceback="",
                 processed_at=timezone.now(),
             )
+    except _FINAL_ERRORS as exc:
+        _failure_record(event, exc)
     except Exception as exc:
-        InboundEvent.objects.filter(pk=event.pk).update(
-            status=Status.FAILED,
-            attempts=F("attempts") + 1,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            traceback=traceback.format_exc()[-10000:],
-        )
+        _failure_record(event, exc)
         raise
     return True
+
+
+def _failure_record(event: InboundEvent, exc: Exception) -> None:
+    reason = f"{type(exc).__name__}: {exc}"
+    InboundEvent.objects.filter(pk=event.pk).update(
+        status=Status.FAILED,
+        attempts=F("attempts") + 1,
+        error=_storable(reason[:2000]),
+        traceback=_storable(traceback.format_exc()[-10000:]),
+    )
 
 
 def inbound_event_publish(*, event: InboundEvent, event_type: str, data: dict) -> None:

@@ -1,9 +1,9 @@
-from django.db import DatabaseError
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from channels_app.platforms.registry import platform_for
 from channels_app.receiving import receive
+from config.errors import DATABASE_UNAVAILABLE
 
 
 @csrf_exempt
@@ -21,7 +21,7 @@ def platform_webhook(request, platform: str, topic: str = ""):
         return JsonResponse(
             {"detail": f"Unknown source {platform!r}.", "code": "not_found"}, status=404
         )
-    except DatabaseError:
+    except DATABASE_UNAVAILABLE:
         # A configured source is looked up in the database: the sender should retry.
         return JsonResponse(
             {"detail": "Could not look up the source; please retry.", "code": "unavailable"},

@@ -9,12 +9,18 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
+
+# The database errors a retry can clear: it is down, unreachable, restarting, out of
+# connections, or the statement lost a deadlock or a serialization race. Only these answer 503;
+# a value it refuses (DataError) is the sender's to change, and anything else is our bug.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 def error_body(detail: str, code: str, errors: dict | None = None) -> dict:
@@ -38,6 +44,21 @@ def api_exception_handler(exc, context):
                 "payload_too_large",
             ),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, DataError):
+        # A value the database refuses (a NUL in a filter, a number out of range): a retry
+        # meets it again, so it is the client's to change.
+        reason = str(exc).splitlines()[0] if str(exc) else "value out of range"
+        return Response(
+            error_body(f"A value cannot be stored or compared: {reason}", "invalid_value"),
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        )
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.exception("Database unavailable")
+        return Response(
+            error_body("The database is unavailable; please retry.", "unavailable"),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
         )
     response = exception_handler(exc, context)
     if response is None:

@@ -7,16 +7,18 @@ what is tested is what the receiver does with the input after the signature hold
 import base64
 import hashlib
 import hmac
+import json
 import time
 
 import pytest
 from django.contrib.auth.hashers import make_password
 
-from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.models import ChannelAccount, InboundEvent, Order
 from channels_app.platforms.flipkart.platform import body_hmac
 from channels_app.platforms.selloship.platform import selloship_signature
 from channels_app.platforms.shopify.platform import shopify_hmac
 from channels_app.platforms.stripe.platform import stripe_signature
+from channels_app.services import inbound_event_process
 from webhooks.signing import secret_generate, standard_signature
 from webhooks.untrusted import MAX_DEPTH
 
@@ -197,3 +199,109 @@ def test_a_content_length_int_cannot_read_is_never_a_500(client, accounts, lengt
                            **headers)  # fmt: skip
 
     assert response.status_code in (400, 401, 413)
+
+
+# --- Values PostgreSQL refuses ------------------------------------------------------------
+
+
+def stripe_event(event_id: str) -> bytes:
+    return json.dumps({"id": event_id, "type": "charge.refunded", "data": {"object": {}}}).encode()
+
+
+def shopify_order(**changes) -> bytes:
+    order = {"id": 1001, "name": "#1001", "updated_at": "2026-11-20T10:00:00-05:00",
+             "total_price": "9.00", "currency": "USD", "line_items": [], **changes}  # fmt: skip
+    return json.dumps(order).encode()
+
+
+def test_a_nul_in_a_signed_event_id_is_422_not_503_and_stores_nothing(client, accounts):
+    response = post_signed(client, "stripe", stripe_event("evt_\u0000"))
+
+    assert response.status_code == 422  # a retry meets the same NUL: never "please retry"
+    assert "NUL" in json.dumps(response.json())
+    assert not InboundEvent.objects.exists()
+
+
+def test_event_ids_longer_than_their_column_that_share_a_prefix_stay_two_events(client, accounts):
+    prefix = "evt_" + "x" * 300
+    first = post_signed(client, "stripe", stripe_event(prefix + "1"))
+    second = post_signed(client, "stripe", stripe_event(prefix + "2"))
+
+    assert [first.json()["status"], second.json()["status"]] == ["received", "received"]
+    assert InboundEvent.objects.count() == 2
+
+
+def test_an_offset_postgresql_refuses_is_stored_as_the_same_instant(client, accounts):
+    body = shopify_order(updated_at="2026-11-20T10:00:00+23:00")
+    assert post_signed(client, "shopify", body).status_code == 200
+
+    inbound_event_process(event=InboundEvent.objects.get())
+
+    assert InboundEvent.objects.get().status == InboundEvent.Status.PROCESSED
+    assert Order.objects.get().remote_updated_at.isoformat() == "2026-11-19T11:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [({"name": "#" + "1" * 200}, "too long"), ({"email": "a\u0000b"}, "NUL")],
+)
+def test_a_value_the_database_refuses_in_processing_fails_once_with_the_reason(
+    client, accounts, changes, reason
+):
+    assert post_signed(client, "shopify", shopify_order(**changes)).status_code == 200
+    event = InboundEvent.objects.get()
+
+    inbound_event_process(event=event)  # recorded, not raised: no retry can clear it
+
+    event.refresh_from_db()
+    assert event.status == InboundEvent.Status.FAILED
+    assert event.attempts == 1
+    assert "DataError" in event.error
+    assert reason in event.error
+    assert not Order.objects.exists()
+
+
+def test_a_stored_body_that_is_not_json_we_hold_fails_processing_once_with_the_reason(accounts):
+    event = stored(accounts["stripe"], TOO_DEEP)
+
+    inbound_event_process(event=event)
+
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == (InboundEvent.Status.FAILED, 1)
+    assert "nested deeper" in event.error
+
+
+@pytest.mark.parametrize(
+    "query", [{"topic": "a\u0000b"}, {"platform": "\u0000"}, {"status": "x\u0000"}]
+)
+def test_a_filter_value_the_database_refuses_is_422_not_500(api, query):
+    response = api.get("/api/inbound-events", query)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_value"
+
+
+def test_since_with_an_offset_postgresql_refuses_filters_on_the_same_instant(api, accounts):
+    response = api.get("/api/inbound-events", {"since": "2026-11-20T10:00:00+23:00"})
+
+    assert response.status_code == 200
+
+
+def test_an_error_quoting_a_nul_or_a_lone_surrogate_is_still_recorded(
+    client, accounts, monkeypatch
+):
+    from channels_app.platforms.shopify import handlers
+
+    def broken(event, payload):
+        raise ValueError("bad value 'a\x00b\ud800'")  # a message PostgreSQL cannot store
+
+    monkeypatch.setitem(handlers.TOPICS, "orders/create", broken)
+    assert post_signed(client, "shopify", shopify_order()).status_code == 200
+    event = InboundEvent.objects.get()
+
+    with pytest.raises(ValueError, match="bad value"):
+        inbound_event_process(event=event)  # raised for the retry policy, and recorded
+
+    event.refresh_from_db()
+    assert event.status == InboundEvent.Status.FAILED
+    assert event.error == "ValueError: bad value 'a\\x00b\\ud800'"

@@ -3,9 +3,11 @@
 import json
 
 import pytest
+import requests
 from rest_framework.settings import api_settings
 
 from config.parsers import SafeJSONParser
+from conftest import child_env, start_web_server
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +72,20 @@ def test_a_body_that_is_not_in_its_charset_is_400(api):
 
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
+
+
+@pytest.mark.server
+def test_the_api_answers_503_with_retry_after_when_the_database_is_unreachable(tmp_path):
+    handle, base_url = start_web_server(
+        child_env(DATABASE_URL="postgres://postgres@127.0.0.1:9/nowhere"), tmp_path / "web.log"
+    )
+    try:
+        response = requests.get(
+            f"{base_url}/api/events", headers={"Authorization": "Bearer whk_any"}, timeout=10
+        )
+    finally:
+        handle.stop()
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"
+    assert response.headers["Retry-After"] == "5"
