@@ -14,6 +14,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.platforms.base import Unprocessable
 from webhooks import wake
 from webhooks.services import event_publish
 from webhooks.untrusted import MalformedInput, json_parse
@@ -27,7 +28,7 @@ _DRAIN_BATCH = 100
 _LOST_AFTER = timedelta(minutes=1)
 _EXTERNAL_ID_LENGTH = InboundEvent._meta.get_field("external_id").max_length
 # Processing errors that the next try would meet again: recorded once, never retried.
-_FINAL_ERRORS = (MalformedInput, DataError)
+_FINAL_ERRORS = (Unprocessable, MalformedInput, DataError)
 
 
 def _storable(text: str) -> str:
@@ -154,8 +155,8 @@ def inbound_event_process(*, event: InboundEvent) -> bool:
     so a duplicated message (a sweep, a drain and a retry racing) processes it once. Returns
     whether it ran. On error the row records it (status failed, error, traceback) and the
     exception goes on to the caller, whose retry policy decides whether this was the last try;
-    an error no retry can clear (a body that is not JSON we hold, a value the database
-    refuses) is recorded and not raised, so it is not retried.
+    an error no retry can clear (Unprocessable, a body that is not JSON we hold, a value the
+    database refuses) is recorded and not raised, so it is not retried.
     """
     from channels_app.platforms.registry import platform_for
 
@@ -185,7 +186,7 @@ def inbound_event_process(*, event: InboundEvent) -> bool:
 
 
 def _failure_record(event: InboundEvent, exc: Exception) -> None:
-    reason = f"{type(exc).__name__}: {exc}"
+    reason = str(exc) if isinstance(exc, Unprocessable) else f"{type(exc).__name__}: {exc}"
     InboundEvent.objects.filter(pk=event.pk).update(
         status=Status.FAILED,
         attempts=F("attempts") + 1,

@@ -18,6 +18,14 @@ class Unauthorized(Exception):
     """Authentication failed; the message is safe to show."""
 
 
+class Unprocessable(Exception):
+    """A stored event that can never be processed as it is; the message says why.
+
+    It is recorded as failed with that reason and not retried: no retry can clear it, only a
+    change (to the code, or reprocessing once the platform is configured right) can.
+    """
+
+
 @dataclass(frozen=True)
 class Problem:
     """One validation problem: where, what, and a machine-readable type."""

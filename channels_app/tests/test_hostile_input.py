@@ -7,6 +7,7 @@ what is tested is what the receiver does with the input after the signature hold
 import base64
 import hashlib
 import hmac
+import http.client
 import json
 import time
 
@@ -305,3 +306,89 @@ def test_an_error_quoting_a_nul_or_a_lone_surrogate_is_still_recorded(
     event.refresh_from_db()
     assert event.status == InboundEvent.Status.FAILED
     assert event.error == "ValueError: bad value 'a\\x00b\\ud800'"
+
+
+# --- Ambiguous headers --------------------------------------------------------------------
+
+
+def shopify_post(client, body: bytes, path: str = "/webhooks/shopify", **headers):
+    return client.post(
+        path, body, content_type="application/json",
+        HTTP_X_SHOPIFY_SHOP_DOMAIN="shop.myshopify.com",
+        HTTP_X_SHOPIFY_HMAC_SHA256=shopify_hmac(SECRET, body), **headers,
+    )  # fmt: skip
+
+
+def processed_alone() -> InboundEvent:
+    event = InboundEvent.objects.get()
+    inbound_event_process(event=event)  # recorded, not raised: no retry can route it
+    event.refresh_from_db()
+    return event
+
+
+def test_a_repeated_shopify_topic_is_stored_and_failed_with_the_reason(client, accounts):
+    # What a WSGI server makes of two X-Shopify-Topic headers.
+    response = shopify_post(client, shopify_order(),
+                            HTTP_X_SHOPIFY_TOPIC="orders/create,orders/create")  # fmt: skip
+
+    assert response.status_code == 200  # stored: Shopify must not resend it forever
+    event = processed_alone()
+    assert (event.status, event.attempts) == (InboundEvent.Status.FAILED, 1)
+    assert event.error == (
+        "X-Shopify-Topic was sent more than once ('orders/create,orders/create'): "
+        "which one is meant?"
+    )
+    assert not Order.objects.exists()
+
+
+def test_a_missing_shopify_topic_is_stored_and_failed_with_the_reason(client, accounts):
+    assert shopify_post(client, shopify_order()).status_code == 200
+
+    event = processed_alone()
+    assert event.status == InboundEvent.Status.FAILED
+    assert "X-Shopify-Topic header is missing" in event.error
+
+
+def test_a_shopify_topic_in_the_url_alone_still_routes(client, accounts):
+    assert (
+        shopify_post(client, shopify_order(), "/webhooks/shopify/orders/create").status_code == 200
+    )
+
+    assert processed_alone().status == InboundEvent.Status.PROCESSED
+    assert Order.objects.get().name == "#1001"
+
+
+def test_an_unroutable_event_stays_failed_when_reprocessed(client, accounts, api):
+    shopify_post(client, shopify_order())
+    processed_alone()
+
+    reprocess = api.post("/api/inbound-events/reprocess", {"status": "failed"}, format="json")
+    assert reprocess.status_code == 202
+    event = processed_alone()
+
+    assert event.status == InboundEvent.Status.FAILED  # never turned into "ignored"
+    assert event.attempts == 2
+
+
+@pytest.mark.server
+@pytest.mark.django_db(transaction=True)
+def test_two_topic_headers_through_the_real_server_fail_the_event_visibly(live_app, accounts, api):
+    body = shopify_order()
+    connection = http.client.HTTPConnection(live_app.removeprefix("http://"), timeout=10)
+    connection.putrequest("POST", "/webhooks/shopify")
+    for name, value in [("X-Shopify-Topic", "orders/create"), ("X-Shopify-Topic", "orders/paid"),
+                        ("X-Shopify-Shop-Domain", "shop.myshopify.com"),
+                        ("X-Shopify-Hmac-Sha256", shopify_hmac(SECRET, body)),
+                        ("Content-Type", "application/json"),
+                        ("Content-Length", str(len(body)))]:  # fmt: skip
+        connection.putheader(name, value)
+    connection.endheaders(body)
+    response = connection.getresponse()
+    connection.close()
+
+    assert response.status == 200
+    event = processed_alone()
+    assert event.topic == "orders/create,orders/paid"
+    listed = api.get("/api/inbound-events", {"status": "failed"}).json()["results"]
+    assert [(row["id"], row["error"]) for row in listed] == [(event.pk, event.error)]
+    assert "more than once" in event.error

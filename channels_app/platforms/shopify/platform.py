@@ -3,6 +3,10 @@
 `X-Shopify-Hmac-Sha256` is the base64 HMAC-SHA256 of the raw body; the shop is
 `X-Shopify-Shop-Domain`, the topic `X-Shopify-Topic` (or the path), and
 `X-Shopify-Webhook-Id` is the same on Shopify's retries, so it is the dedupe key.
+
+A topic we cannot route is stored and then failed with the reason, never ignored: none at all
+(no header, no path), or a repeated header, which WSGI servers join with commas
+(`orders/create,orders/create`); no Shopify topic holds a comma.
 """
 
 import base64
@@ -12,7 +16,7 @@ import hmac
 from django.conf import settings
 
 from channels_app.models import ChannelAccount
-from channels_app.platforms.base import Platform, Unauthorized
+from channels_app.platforms.base import Platform, Unauthorized, Unprocessable
 from channels_app.platforms.shopify import handlers
 from channels_app.selectors import active_account
 from channels_app.services import default_account
@@ -23,6 +27,15 @@ PLATFORM = "shopify"
 
 def shopify_hmac(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def topic_problem(topic: str) -> str | None:
+    """Why `topic` (as stored) cannot be routed, or None."""
+    if not topic:
+        return "No topic: the X-Shopify-Topic header is missing and the URL names none."
+    if "," in topic:
+        return f"X-Shopify-Topic was sent more than once ({topic!r}): which one is meant?"
+    return None
 
 
 class Shopify(Platform):
@@ -56,6 +69,8 @@ class Shopify(Platform):
         return topic, external_id
 
     def process(self, event, payload) -> bool:
+        if problem := topic_problem(event.topic):
+            raise Unprocessable(problem)
         handler = handlers.TOPICS.get(event.topic)
         if handler is None:
             return False  # stored and marked ignored, not an error
