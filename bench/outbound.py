@@ -12,7 +12,8 @@ Measures, in one run, on database `bench_outbound` and Redis db 13:
   (b) end to end: event_publish of N events to one subscription, as fast as one process can,
       with a real Celery worker (prefork, concurrency 2) delivering to the sink, until the
       sink has all N; the same with two publishing processes (as two web workers would);
-      plus the drain rate of the same N published before the worker starts;
+      plus the drain rate of the same N published before the worker starts; each at the
+      default max_in_flight (10) and at 100, as a subscriber that can take more sets it;
   (c) fan-out: one event to 1,000 subscriptions;
   (d) isolation: p50/p99 publish-to-arrival latency of a healthy endpoint, alone, beside
       one that answers 10 s late, and beside one that never answers;
@@ -256,9 +257,9 @@ def publish_from(processes: int, owner, n: int) -> None:
         pool.starmap(_publish_numbers, [(owner, range(i, n, processes)) for i in range(processes)])
 
 
-def end_to_end(port: int, n: int, publishers: int = 1) -> dict:
+def end_to_end(port: int, n: int, publishers: int = 1, max_in_flight: int = 10) -> dict:
     owner = reset(port)
-    subscribe(owner, port)
+    subscribe(owner, port, max_in_flight=max_in_flight)
     with worker():
         started = time.perf_counter()
         publish_from(publishers, owner, n)
@@ -268,6 +269,7 @@ def end_to_end(port: int, n: int, publishers: int = 1) -> dict:
     return {
         "n": n,
         "publishers": publishers,
+        "max_in_flight": max_in_flight,
         "seconds": round(finished - started, 2),
         "deliveries_per_s": round(n / (finished - started)),
         "publish_per_s": round(n / (published - started)),
@@ -382,7 +384,9 @@ def main():
         results["a_ceiling"] = ceiling(8961, seconds)
         results["b_end_to_end"] = end_to_end(8962, n)
         results["b_end_to_end_2_publishers"] = end_to_end(8962, n, publishers=2)
+        results["b_end_to_end_max_in_flight_100"] = end_to_end(8962, n, max_in_flight=100)
         results["b_drain"] = drain(8961, n)
+        results["b_drain_max_in_flight_100"] = drain(8961, n, max_in_flight=100)
         results["c_fanout"] = fanout(8961, fan)
         results["d_isolation_alone"] = isolation(8962, None, 20, seconds)
         results["d_isolation_beside_slow"] = isolation(8962, 8963, 20, seconds)
@@ -397,7 +401,13 @@ def main():
         "b_end_to_end_2_publishers/a": round(
             results["b_end_to_end_2_publishers"]["deliveries_per_s"] / ceiling_rate, 3
         ),
+        "b_end_to_end_max_in_flight_100/a": round(
+            results["b_end_to_end_max_in_flight_100"]["deliveries_per_s"] / ceiling_rate, 3
+        ),
         "b_drain/a": round(results["b_drain"]["deliveries_per_s"] / ceiling_rate, 3),
+        "b_drain_max_in_flight_100/a": round(
+            results["b_drain_max_in_flight_100"]["deliveries_per_s"] / ceiling_rate, 3
+        ),
         "d_p99_beside_slow/alone": round(
             results["d_isolation_beside_slow"]["healthy_p99_ms"] / alone_p99, 2
         ),
