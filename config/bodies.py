@@ -12,10 +12,11 @@ sees it as it sees any other request.
 
 import io
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import JsonResponse
+from django.utils.decorators import sync_and_async_middleware
 
 from config.errors import error_body
 
@@ -36,28 +37,20 @@ def _is_unmeasured_chunked(meta: dict) -> bool:
     )
 
 
-class ChunkedBodyMiddleware:
+@sync_and_async_middleware
+def chunked_body_middleware(get_response):
     """Reads a chunked body before anything else can read it as empty.
 
     WSGI only: an ASGI server hands Django the whole body itself, so under ASGI (the live
-    streams) this passes requests straight on, without a thread hop.
+    streams) this middleware is not in the chain at all.
     """
+    if iscoroutinefunction(get_response):
+        return get_response
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if self.is_async:
-            return self.get_response(request)  # the coroutine, awaited by the caller
+    def middleware(request):
         if _is_unmeasured_chunked(request.META):
             limit = body_limit()
-            body = self._read(request.META["wsgi.input"], limit + 1)
+            body = _read(request.META["wsgi.input"], limit + 1)
             if len(body) > limit:
                 return JsonResponse(
                     error_body(f"Body over {limit} bytes.", "payload_too_large"), status=413
@@ -65,12 +58,14 @@ class ChunkedBodyMiddleware:
             request.META["CONTENT_LENGTH"] = str(len(body))
             # What WSGIRequest builds from a Content-Length; nothing has read it yet.
             request._stream = LimitedStream(io.BytesIO(body), len(body))
-        return self.get_response(request)
+        return get_response(request)
 
-    @staticmethod
-    def _read(stream, most: int) -> bytes:
-        chunks, size = [], 0
-        while size < most and (chunk := stream.read(min(_READ_SIZE, most - size))):
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)
+    return middleware
+
+
+def _read(stream, most: int) -> bytes:
+    chunks, size = [], 0
+    while size < most and (chunk := stream.read(min(_READ_SIZE, most - size))):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)

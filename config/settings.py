@@ -61,7 +61,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.observability.RequestObservabilityMiddleware",
     # Before anything reads the body: a chunked one would otherwise read as empty.
-    "config.bodies.ChunkedBodyMiddleware",
+    "config.bodies.chunked_body_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
