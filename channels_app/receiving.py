@@ -5,7 +5,8 @@
 3. 401 when the platform's scheme rejects the raw bytes (nothing stored),
 4. 400 for a body that is not JSON, 422 for one of the wrong shape,
 5-6. store once (a duplicate answers 200 and is not processed again) and commit,
-   then 200; a database failure answers 503 so the platform retries,
+   then 200; a database that is down answers 503 so the platform retries, and a value it
+   refuses (a NUL) 422, as no retry would clear it,
 7. processing happens in Celery (channels_app.tasks).
 """
 
