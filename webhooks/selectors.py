@@ -24,3 +24,8 @@ def count_per_hour(rows: QuerySet, *, field: str, window: timedelta) -> dict[dat
 
 def events_per_hour(*, window: timedelta) -> dict[datetime, int]:
     return count_per_hour(Event.objects.all(), field="created_at", window=window)
+
+
+def events_recent(*, owner, limit: int) -> list[Event]:
+    """The owner's newest `limit` events, newest first (read on the `event_owner_recent` index)."""
+    return list(Event.objects.filter(owner=owner).order_by("-created_at", "-pk")[:limit])

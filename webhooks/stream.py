@@ -60,14 +60,19 @@ def _summary(data) -> str:
     return ", ".join(f"{key}={value}" for key, value in list(data.items())[:3])[:200]
 
 
-def sse_message(event: Event, *, named: bool = True) -> bytes:
-    data = {
+def event_fields(event: Event) -> dict:
+    """What a stream message says about an event; the live page renders its history from it."""
+    return {
         "id": event.public_id,
         "event_type": event.event_type,
         "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
         "source": event.source,
         "summary": _summary(event.data),
     }
+
+
+def sse_message(event: Event, *, named: bool = True) -> bytes:
+    data = event_fields(event)
     name = f"event: {event.event_type}\n" if named else ""
     return (
         f"id: {event.public_id}\n{name}data: {json.dumps(data, separators=(',', ':'))}\n\n"

@@ -136,3 +136,35 @@ def test_the_connection_indicator_recovers_after_a_server_restart(
         page.screenshot(path=SCREENSHOTS / "live-page-reconnected.png")
     finally:
         restarted.stop()
+
+
+def test_the_live_page_opens_on_recent_events_and_streams_each_new_one_once(
+    app_server, page, django_user_model
+):
+    _, base_url = app_server
+    viewer = django_user_model.objects.create_user("viewer", password=PASSWORD)
+    earlier = event_publish(owner=viewer, event_type="task.created", data={"n": 1}).event
+    # The first stream connection fails, so the event published next lands between the page's
+    # render and the stream: the reconnect must replay it, and nothing else.
+    refused = []
+
+    def refuse_first(route):
+        if refused:
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    page.route("**/api/events/stream*", refuse_first)
+    log_in(page, base_url, "viewer", "/dashboard/live")
+    expect(page.locator(f'tr[data-event-id="{earlier.public_id}"]')).to_be_visible()
+    expect(page.locator("#connection")).to_have_text("reconnecting", timeout=5000)
+    between = event_publish(owner=viewer, event_type="task.updated", data={"n": 2}).event
+    expect(page.locator("#connection")).to_have_text("connected", timeout=10000)
+    expect(page.locator(f'tr[data-event-id="{between.public_id}"]')).to_be_visible(timeout=3000)
+    later = event_publish(owner=viewer, event_type="task.completed", data={"n": 3}).event
+    expect(page.locator(f'tr[data-event-id="{later.public_id}"]')).to_be_visible(timeout=3000)
+
+    ids = page.locator("#events tr").evaluate_all("rows => rows.map(row => row.dataset.eventId)")
+    assert ids == [later.public_id, between.public_id, earlier.public_id]
+    assert f"last_event_id={earlier.public_id}" in refused[0]

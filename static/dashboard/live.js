@@ -1,6 +1,7 @@
-// The live page: one EventSource to the user's stream, newest events first (at most 200),
-// a connection indicator, reconnect with exponential backoff that resumes from the last
-// event id, filters, and a detail panel with the event's JSON and deliveries.
+// The live page: the user's recent events rendered by the server, then one EventSource to
+// their stream that resumes after the newest of them, newest events first (at most 200), a
+// connection indicator, reconnect with exponential backoff that resumes from the last event
+// id, filters, and a detail panel with the event's JSON and deliveries.
 (function () {
   "use strict";
   const MAX_ROWS = 200;
@@ -11,7 +12,8 @@
   const indicator = document.getElementById("connection");
   const filters = document.getElementById("filters");
   let source = null;
-  let lastEventId = null;
+  // The stream replays whatever came after the newest rendered event, then goes live.
+  let lastEventId = script.dataset.resumeAfter || null;
   let retryDelay = 1000;
   let retryTimer = null;
 
@@ -35,18 +37,21 @@
     return query ? streamUrl + "?" + query : streamUrl;
   }
 
+  function localTime(createdAt) {
+    return new Date(createdAt).toLocaleTimeString();
+  }
+
   function addRow(message) {
     const event = JSON.parse(message.data);
     const row = document.createElement("tr");
     row.className = "fresh";
     row.dataset.eventId = event.id;
-    for (const text of [new Date(event.created_at).toLocaleTimeString(), event.event_type,
-                        event.source, event.summary]) {
+    for (const text of [localTime(event.created_at), event.event_type, event.source,
+                        event.summary]) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.appendChild(cell);
     }
-    row.addEventListener("click", () => showDetail(event.id));
     rows.prepend(row);
     while (rows.children.length > MAX_ROWS) rows.lastElementChild.remove();
   }
@@ -90,6 +95,14 @@
     addRow(message);
   }
 
+  // Rendered rows carry UTC times: show them local, as streamed rows are.
+  for (const time of rows.querySelectorAll("time[datetime]")) {
+    time.textContent = localTime(time.dateTime);
+  }
+  rows.addEventListener("click", (click) => {
+    const row = click.target.closest("tr[data-event-id]");
+    if (row) showDetail(row.dataset.eventId);
+  });
   filters.addEventListener("submit", (submit) => {
     submit.preventDefault();
     rows.replaceChildren();
