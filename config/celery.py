@@ -4,6 +4,18 @@ from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
+
+# Sent when a worker (or beat) loads its modules. Connected before the app exists, so it runs
+# before Celery's Django fixup, whose django.setup() and system checks import the URLs and with
+# them prometheus_client: the metrics a worker records (deliveries, inbound processing) then
+# go to the folder the web's /metrics reads. Web processes never send this signal.
+@signals.import_modules.connect
+def _metrics_shared_with_web(**kwargs):
+    from config.metrics_dir import metrics_dir_reset_if_unused, metrics_dir_use
+
+    metrics_dir_reset_if_unused(metrics_dir_use())
+
+
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

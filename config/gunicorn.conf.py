@@ -1,8 +1,8 @@
 """gunicorn settings for the web process; every value can be overridden by the environment."""
 
 import os
-import shutil
-from pathlib import Path
+
+from config.metrics_dir import metrics_dir_reset_if_unused, metrics_dir_use
 
 bind = os.environ.get("WEB_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -28,23 +28,15 @@ forwarder_headers = os.environ.get(
 )
 header_map = "drop"
 
-# Metrics from every worker are merged through files in this folder (prometheus_client's
-# multiprocess mode). It must be set before anything imports prometheus_client, which picks
-# its storage at import: hence no import of it at the top of this file.
-_metrics_dir = Path(
-    os.environ.setdefault(
-        "PROMETHEUS_MULTIPROC_DIR",
-        str(
-            Path(os.environ.get("VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
-            / "prometheus"
-        ),
-    )
-)
+# Metrics from every worker, and from the Celery workers on this machine, are merged through
+# files in this folder (prometheus_client's multiprocess mode). It must be set before anything
+# imports prometheus_client, which picks its storage at import: hence no import of it at the
+# top of this file.
+_metrics_dir = metrics_dir_use()
 
 
 def on_starting(server):
-    shutil.rmtree(_metrics_dir, ignore_errors=True)
-    _metrics_dir.mkdir(parents=True, exist_ok=True)
+    metrics_dir_reset_if_unused(_metrics_dir)
 
 
 def child_exit(server, worker):
