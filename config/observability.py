@@ -14,6 +14,8 @@ import uuid
 from contextvars import ContextVar
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.utils.module_loading import import_string
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
@@ -41,6 +43,7 @@ def _redacted(value, key: str = ""):
     return value
 
 
+logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("http.access")
 
 HTTP_REQUESTS = Counter(
@@ -52,6 +55,11 @@ HTTP_LATENCY = Histogram(
     ["view", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+# Histogram buckets of the apps' metrics, in seconds: for work (a handler, an HTTP attempt up to
+# its 60 s timeout), and for time spent queued (seconds normally, hours behind a backlog).
+WORK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600)
 
 
 def current_request_id() -> str | None:
@@ -139,12 +147,32 @@ class RequestObservabilityMiddleware:
 
 
 def metrics_text() -> bytes:
-    """Prometheus exposition; merges every worker process when multiprocess mode is on."""
+    """Prometheus exposition: what every process counted (merged from each web and worker
+    process's file in multiprocess mode), then the gauges the apps read from the database now
+    (`METRICS_COLLECTORS`: dotted paths of collector classes)."""
+    registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry)
-    return generate_latest(DEFAULT_REGISTRY)
+    else:
+        registry.register(DEFAULT_REGISTRY)
+    for path in settings.METRICS_COLLECTORS:
+        registry.register(_Guarded(path))
+    return generate_latest(registry)
+
+
+class _Guarded:
+    """A collector that reads the database: when it fails (the database is down), its gauges
+    are left out of this scrape and the counters are still served."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def collect(self):
+        try:
+            return list(import_string(self.path)().collect())
+        except Exception:
+            logger.exception("metrics.collector_failed", extra={"collector": self.path})
+            return []
 
 
 class RequestIdFilter(logging.Filter):

@@ -286,6 +286,10 @@ HEALTH_PENDING_WORK = {
     "deliveries_due": "subscriptions.selectors.deliveries_due_count",
     "deliveries_scheduled": "subscriptions.selectors.deliveries_scheduled_count",
 }
+# Gauges /metrics reads from the database at each scrape (prometheus_client collectors).
+METRICS_COLLECTORS = [
+    "subscriptions.metrics.OutboundCollector",
+]
 
 # --- Inbound channels -------------------------------------------------------------------------
 MAX_PAYLOAD_SIZE_MB = env.int("MAX_PAYLOAD_SIZE_MB", default=10)

@@ -23,6 +23,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from subscriptions import metrics
 from subscriptions.delivery import retry
 from subscriptions.delivery.sending import Sending
 from subscriptions.models import Delivery, DeliveryAttempt, Subscription
@@ -75,6 +76,7 @@ def attempts_record(completed: list[Completed]) -> None:
     for c, decision in zip(completed, decisions, strict=True):
         _apply(c.sending.delivery, c.result, decision, c.finished_at)
     _write(attempts, [c.sending.delivery for c in completed])
+    metrics.attempts_observe(attempts=attempts, outcomes=[d.outcome for d in decisions])
     streaks = defaultdict(list)
     for c, decision in zip(completed, decisions, strict=True):
         streaks[c.sending.subscription.pk].append((c, decision.outcome))
