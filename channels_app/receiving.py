@@ -17,8 +17,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DataError, IntegrityError
 from django.http import HttpRequest, JsonResponse
-from prometheus_client import Counter
 
+from channels_app import metrics
+from channels_app.metrics import REJECTED as INBOUND_REJECTED
 from channels_app.platforms.base import Platform, Problem, Unauthorized
 from channels_app.services import inbound_event_store
 from config.errors import DATABASE_UNAVAILABLE
@@ -27,11 +28,6 @@ from config.redis import redis_client
 from webhooks.untrusted import MalformedInput, ascii_int, json_parse
 
 logger = logging.getLogger(__name__)
-
-INBOUND_REJECTED = Counter(
-    "inbound_rejected_total", "Inbound requests refused, by platform and reason.",
-    ["platform", "reason"],
-)  # fmt: skip
 
 
 def _stored_headers(request: HttpRequest) -> dict[str, str]:
@@ -71,6 +67,7 @@ def _error(detail: str, code: str, status: int) -> JsonResponse:
     return JsonResponse({"detail": detail, "code": code}, status=status)
 
 
+@metrics.counted
 def receive(request: HttpRequest, platform: Platform) -> JsonResponse:
     started = time.perf_counter()
     if request.method != "POST":

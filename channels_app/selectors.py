@@ -74,6 +74,21 @@ def inbound_events_failed_count() -> int:
     return InboundEvent.objects.filter(status=InboundEvent.Status.FAILED).count()
 
 
+def inbound_events_backlog() -> dict[tuple[str, str], int]:
+    """(platform, status) -> how many rows wait to be processed (`received`) or failed: one
+    GROUP BY over the status index, for /metrics."""
+    rows = (
+        InboundEvent.objects.filter(
+            status__in=[InboundEvent.Status.RECEIVED, InboundEvent.Status.FAILED]
+        )
+        .values("platform", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("platform", "status", "n")
+    )
+    return {(platform, status): n for platform, status, n in rows}
+
+
 def inbound_counts_by_platform_and_status(*, window: timedelta) -> list[dict]:
     """[{platform, status, count}] of events received in the window."""
     return list(

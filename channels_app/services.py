@@ -13,6 +13,7 @@ from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from channels_app import metrics
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.base import Unprocessable
 from webhooks import wake
@@ -160,6 +161,7 @@ def inbound_event_process(*, event: InboundEvent) -> bool:
     """
     from channels_app.platforms.registry import platform_for
 
+    started = time.monotonic()
     try:
         with transaction.atomic():
             waiting = (
@@ -178,14 +180,17 @@ def inbound_event_process(*, event: InboundEvent) -> bool:
                 processed_at=timezone.now(),
             )
     except _FINAL_ERRORS as exc:
-        _failure_record(event, exc)
+        _failure_record(event, exc, started)
     except Exception as exc:
-        _failure_record(event, exc)
+        _failure_record(event, exc, started)
         raise
+    else:
+        outcome = Status.PROCESSED if handled else Status.IGNORED
+        metrics.processing_observe(event=event, outcome=outcome, started=started)
     return True
 
 
-def _failure_record(event: InboundEvent, exc: Exception) -> None:
+def _failure_record(event: InboundEvent, exc: Exception, started: float) -> None:
     reason = str(exc) if isinstance(exc, Unprocessable) else f"{type(exc).__name__}: {exc}"
     InboundEvent.objects.filter(pk=event.pk).update(
         status=Status.FAILED,
@@ -193,6 +198,7 @@ def _failure_record(event: InboundEvent, exc: Exception) -> None:
         error=_storable(reason[:2000]),
         traceback=_storable(traceback.format_exc()[-10000:]),
     )
+    metrics.processing_observe(event=event, outcome=Status.FAILED, started=started)
 
 
 def inbound_event_publish(*, event: InboundEvent, event_type: str, data: dict) -> None:

@@ -289,6 +289,7 @@ HEALTH_PENDING_WORK = {
 # Gauges /metrics reads from the database at each scrape (prometheus_client collectors).
 METRICS_COLLECTORS = [
     "subscriptions.metrics.OutboundCollector",
+    "channels_app.metrics.InboundCollector",
 ]
 
 # --- Inbound channels -------------------------------------------------------------------------

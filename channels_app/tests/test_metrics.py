@@ -1,0 +1,99 @@
+"""Inbound metrics on /metrics after real signed Shopify webhooks, received and processed."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.services import inbound_events_drain
+from channels_app.tests.test_shopify import SECRET, SHOP, fixture, post, signed_headers
+from config.tests.scrape import scrape
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def account(user):
+    return ChannelAccount.objects.create(
+        owner=user, platform="shopify", name="Example", external_id=SHOP, secret=SECRET
+    )
+
+
+def send(client, body: bytes, topic: str, webhook_id: str, **overrides):
+    headers = {**signed_headers(body, topic, webhook_id), **overrides}
+    return post(client, "/webhooks/shopify", body, headers).status_code
+
+
+def test_each_answer_is_counted_by_platform_and_status_code(client, account):
+    body = fixture("orders_create")
+    before = scrape(client)
+
+    answers = [
+        send(client, body, "orders/create", "wh-1"),
+        send(client, body, "orders/create", "wh-1"),  # a duplicate is 200 too
+        send(client, body, "orders/create", "wh-2", **{"X-Shopify-Hmac-Sha256": "forged"}),
+        send(client, b"[1, 2", "orders/create", "wh-3"),
+    ]
+
+    after = scrape(client)
+    assert answers == [200, 200, 401, 400]
+    for status, count in {"200": 2, "401": 1, "400": 1}.items():
+        received = after.value("inbound_received_total", platform="shopify", status=status)
+        was = before.value("inbound_received_total", platform="shopify", status=status)
+        assert received - was == count, status
+    assert (
+        after.value("inbound_rejected_total", platform="shopify", reason="unauthorized")
+        - before.value("inbound_rejected_total", platform="shopify", reason="unauthorized")
+        == 1
+    )
+    assert after.value("inbound_backlog", platform="shopify", status="received") == 1
+    assert after.value("inbound_backlog", platform="stripe", status="received") == 0
+
+
+def test_processing_is_counted_by_outcome_with_its_latency_and_wait_since_receipt(client, account):
+    assert send(client, fixture("orders_create"), "orders/create", "wh-1") == 200
+    assert send(client, json.dumps({"id": 1}).encode(), "carts/create", "wh-2") == 200
+    # A topic Shopify repeated reaches us joined: it cannot be routed, so it fails for good.
+    assert send(client, fixture("orders_create"), "orders/create,orders/create", "wh-3") == 200
+    InboundEvent.objects.update(received_at=timezone.now() - timedelta(seconds=30))
+    before = scrape(client)
+
+    assert inbound_events_drain(account_id=account.pk) == 3
+
+    after = scrape(client)
+
+    def delta(name, **labels):
+        return after.value(name, platform="shopify", **labels) - before.value(
+            name, platform="shopify", **labels
+        )
+
+    for outcome in ("processed", "ignored", "failed"):
+        assert delta("inbound_processed_total", outcome=outcome) == 1, outcome
+        assert delta("inbound_processing_duration_seconds_count", outcome=outcome) == 1, outcome
+    assert 0 < delta("inbound_processing_duration_seconds_sum", outcome="processed") < 5
+    assert delta("inbound_queue_wait_seconds_count") == 3
+    assert 3 * 30 <= delta("inbound_queue_wait_seconds_sum") < 3 * 31
+    assert after.value("inbound_backlog", platform="shopify", status="received") == 0
+    assert after.value("inbound_backlog", platform="shopify", status="failed") == 1
+
+
+def test_a_reprocessed_event_gives_no_second_queue_wait(client, account):
+    assert send(client, fixture("orders_create"), "orders/create,orders/create", "wh-1") == 200
+    inbound_events_drain(account_id=account.pk)
+    InboundEvent.objects.update(status=InboundEvent.Status.RECEIVED)  # as reprocessing does
+    before = scrape(client)
+
+    inbound_events_drain(account_id=account.pk)
+
+    after = scrape(client)
+    failed = {"platform": "shopify", "outcome": "failed"}
+    assert (
+        after.value("inbound_processed_total", **failed)
+        - before.value("inbound_processed_total", **failed)
+        == 1
+    )
+    assert after.value("inbound_queue_wait_seconds_count", platform="shopify") == before.value(
+        "inbound_queue_wait_seconds_count", platform="shopify"
+    )
