@@ -4,7 +4,84 @@
 import os
 import subprocess
 
+import pytest
+import requests
+
+from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.tests.test_shopify import SECRET, SHOP, fixture, signed_headers
 from config.metrics_dir import metrics_dir_reset_if_unused
+from config.tests.scrape import Scrape
+from conftest import (
+    child_env,
+    database_url_for_children,
+    start_celery_worker,
+    start_web_server,
+    wait_until,
+)
+from subscriptions.models import Delivery
+from subscriptions.services import subscription_create
+from subscriptions.tests.receiver import Receiver
+from webhooks.services import event_publish
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver().start()
+    yield running
+    running.stop()
+
+
+def scrape(base_url: str) -> Scrape:
+    response = requests.get(f"{base_url}/metrics", timeout=10)
+    assert response.status_code == 200
+    return Scrape(response.text)
+
+
+@pytest.mark.server
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_and_processing_in_a_worker_show_on_the_webs_metrics(user, receiver, tmp_path):
+    env = child_env(
+        DATABASE_URL=database_url_for_children(),
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "prometheus"),
+    )
+    worker = start_celery_worker(env, tmp_path / "worker.log")
+    web, base_url = start_web_server(env, tmp_path / "web.log", workers=2)
+    try:
+        subscription_create(owner=user, url=receiver.url, event_types=["task.*"])
+        ChannelAccount.objects.create(
+            owner=user, platform="shopify", name="Example", external_id=SHOP, secret=SECRET
+        )
+        body = fixture("orders_create")
+        answer = requests.post(
+            f"{base_url}/webhooks/shopify",
+            data=body,
+            headers=signed_headers(body, "orders/create", "wh-1"),
+            timeout=10,
+        )
+        event_publish(owner=user, event_type="task.created", data={"n": 1})
+        wait_until(lambda: Delivery.objects.filter(status="succeeded").count() == 1)
+        wait_until(lambda: InboundEvent.objects.filter(status="processed").count() == 1)
+
+        seen = scrape(base_url)
+        web.stop()  # the web restarts while the worker runs: the worker's counts stay
+        web, base_url = start_web_server(env, tmp_path / "web-again.log")
+        again = scrape(base_url)
+    finally:
+        web.stop()
+        worker.stop()
+
+    assert answer.status_code == 200
+    for metrics in (seen, again):
+        assert metrics.value("inbound_received_total", platform="shopify", status="200") == 1
+        assert (
+            metrics.value("inbound_processed_total", platform="shopify", outcome="processed") == 1
+        )
+        assert metrics.value("inbound_queue_wait_seconds_count", platform="shopify") == 1
+        assert metrics.value("outbound_deliveries_total", outcome="succeeded") == 1
+        assert metrics.value("outbound_attempt_duration_seconds_count", outcome="succeeded") == 1
+        assert metrics.value("outbound_queue_wait_seconds_count") == 1
+        assert metrics.value("outbound_backlog", due="now") == 0
 
 
 def test_the_folder_is_emptied_only_when_no_process_that_wrote_there_runs(tmp_path):
