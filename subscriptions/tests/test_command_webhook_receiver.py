@@ -78,9 +78,16 @@ def test_a_tampered_body_prints_not_verified_and_answers_401(start_receiver):
     assert "evt_1 task.created: signature verified" in log
 
 
-def test_a_secret_that_is_not_base64_is_refused(tmp_path):
+@pytest.mark.parametrize(
+    ("secret", "said"),
+    [
+        ("whsec_not base64!", "--secret is not a whsec_<base64> secret"),
+        ("", "--secret is empty"),  # `--secret "$SECRET"` with SECRET unset
+    ],
+)
+def test_a_secret_that_cannot_sign_is_refused(secret, said, tmp_path):
     handle = start_process(
-        [sys.executable, "manage.py", "webhook_receiver", "--secret", "whsec_not base64!"],
+        [sys.executable, "manage.py", "webhook_receiver", "--secret", secret],
         child_env(),
         tmp_path / "receiver.log",
     )
@@ -88,4 +95,4 @@ def test_a_secret_that_is_not_base64_is_refused(tmp_path):
         assert handle.process.wait(timeout=30) != 0
     finally:
         handle.stop()
-    assert "--secret is not a whsec_<base64> secret" in handle.log()
+    assert said in handle.log()

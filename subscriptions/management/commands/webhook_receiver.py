@@ -47,9 +47,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, secret: str, port: int, **options):
         try:
-            base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+            key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
         except binascii.Error as exc:
             raise CommandError(f"--secret is not a {SECRET_PREFIX}<base64> secret: {exc}") from exc
+        if not key:  # an unset shell variable: every signature would fail, for no clear reason
+            raise CommandError(
+                f"--secret is empty: give the subscription's {SECRET_PREFIX}… secret."
+            )
         try:
             server = ThreadingHTTPServer(("127.0.0.1", port), self._handler(secret))
         except OSError as exc:
