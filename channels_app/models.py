@@ -76,6 +76,11 @@ class ChannelAccount(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.channel
+
+    @property
+    def channel(self) -> str:
+        """The channel its events are published on: a subscription can ask for only these."""
         return f"{self.platform}:{self.external_id}"
 
 

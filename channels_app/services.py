@@ -213,6 +213,7 @@ def inbound_event_publish(*, event: InboundEvent, event_type: str, data: dict) -
         data=data,
         idempotency_key=f"inbound:{event.pk}",
         source=event.platform,
+        channels=[event.account.channel],
     )
 
 

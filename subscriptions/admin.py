@@ -21,14 +21,19 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "created_at"]
     search_fields = ["url", "description", "owner__username"]
     date_hierarchy = "created_at"
-    # The secret is never shown: not as a field, not in a list.
-    exclude = ["secret", "previous_secret"]
+    # The secret and the custom headers' values are never shown: not as a field, not in a list.
+    exclude = ["secret", "previous_secret", "headers"]
     readonly_fields = [
-        "previous_secret_expires_at", "consecutive_failures", "paused_until", "failing_since",
-        "throttled_until", "deleted_at", "created_at", "updated_at",
+        "custom_headers", "previous_secret_expires_at", "consecutive_failures", "paused_until",
+        "failing_since", "throttled_until", "deleted_at", "created_at", "updated_at",
     ]  # fmt: skip
     actions = ["send_test", "rotate_secret", "enable", "disable"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default
+
+    @admin.display(description="Custom headers")
+    def custom_headers(self, subscription) -> str:
+        """Names only: the values are the receiver's credentials (set them through the API)."""
+        return ", ".join(subscription.headers) or "—"
 
     @admin.action(description="Send a test event now")
     def send_test(self, request, queryset):

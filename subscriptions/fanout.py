@@ -28,18 +28,20 @@ class DeliveryFanOut(PublishHook):
             FROM {NEW_EVENT} JOIN {Subscription._meta.db_table} s
                 ON s.owner_id = {NEW_EVENT}.owner_id
             WHERE s.is_active AND s.deleted_at IS NULL AND s.event_types ?| %s
+                AND (s.channels = '[]'::jsonb OR s.channels ?| %s)
             RETURNING subscription_id
         """  # noqa: S608  (table names from model metadata, values as parameters)
-        return sql, [Status.PENDING, catalog.patterns_matching(event.event_type)]
+        return sql, [Status.PENDING, catalog.patterns_matching(event.event_type), event.channels]
 
     def create(self, *, event: Event) -> int:
         wanted = catalog.patterns_matching(event.event_type)
         subscription_ids = [
             pk
-            for pk, patterns in Subscription.objects.filter(
+            for pk, patterns, channels in Subscription.objects.filter(
                 owner_id=event.owner_id, is_active=True, deleted_at__isnull=True
-            ).values_list("pk", "event_types")
+            ).values_list("pk", "event_types", "channels")
             if not set(patterns).isdisjoint(wanted)
+            and (not channels or not set(channels).isdisjoint(event.channels))
         ]
         Delivery.objects.bulk_create(
             Delivery(event=event, subscription_id=pk, next_attempt_at=event.created_at)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from webhooks.encryption import EncryptedTextField
+from webhooks.encryption import EncryptedJSONField, EncryptedTextField
 from webhooks.models import Event
 
 DEFAULT_RETRY_COUNT = 17
@@ -29,6 +29,18 @@ class Subscription(models.Model):
     url = models.URLField(max_length=2048, help_text="Where events are POSTed.")
     event_types = models.JSONField(
         help_text="Catalog types to receive; '*' for all, or a prefix wildcard like 'task.*'."
+    )
+    channels = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Receive only events on one of these channels (e.g. one Shopify shop); "
+        "empty: events on any channel or none.",
+    )
+    headers = EncryptedJSONField(
+        default=dict,
+        blank=True,
+        help_text="Custom request headers ({name: value}, e.g. Authorization), encrypted at "
+        "rest, redacted in attempt logs.",
     )
     description = models.CharField(max_length=500, blank=True, default="", help_text="Free text.")
     is_active = models.BooleanField(default=True, help_text="Inactive subscriptions get nothing.")

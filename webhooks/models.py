@@ -52,6 +52,12 @@ class Event(models.Model):
         help_text="Where it came from: api, app, or the inbound platform (shopify, stripe, …).",
     )
     data = models.JSONField(help_text="The event's payload, delivered as `data`.")
+    channels = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Where it happened (e.g. shopify:acme.myshopify.com): subscriptions that list "
+        "channels receive only events on one of them.",
+    )
     # NULL, not "", means "no key": the per-owner unique constraint skips NULLs.
     idempotency_key = models.CharField(  # noqa: DJ001
         max_length=255,

@@ -134,6 +134,7 @@ def event_publish(
     data: dict,
     idempotency_key: str | None = None,
     source: str = "app",
+    channels: list[str] | None = None,
 ) -> PublishResult:
     """Record an event and, in the same transaction, what each publish hook writes for it:
     one delivery per matching subscription, and the bus's outbox row (webhooks.publishing).
@@ -154,6 +155,7 @@ def event_publish(
         event_type=event_type,
         source=source,
         data=data,
+        channels=channels or [],
         idempotency_key=idempotency_key,
         created_at=timezone.now(),
     )
@@ -212,7 +214,8 @@ def _event_insert_with(event: Event, statements: list[tuple[str, list]]) -> list
     fields = [
         Event._meta.get_field(name)
         for name in (
-            "public_id", "owner", "event_type", "source", "data", "idempotency_key", "created_at"
+            "public_id", "owner", "event_type", "source", "data", "channels", "idempotency_key",
+            "created_at",
         )
     ]  # fmt: skip
     params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]

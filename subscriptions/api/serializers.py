@@ -2,6 +2,7 @@ import json
 
 from rest_framework import serializers
 
+from subscriptions.delivery import wire
 from subscriptions.models import (
     MAX_MAX_IN_FLIGHT,
     MAX_RATE_LIMIT_PER_SECOND,
@@ -23,9 +24,37 @@ class EventTypeSerializer(serializers.Serializer):
     example = serializers.JSONField()
 
 
+# What a stored header value reads as after creation; sent back unchanged, it keeps the value.
+MASKED_HEADER_VALUE = "********"
+MAX_CHANNELS = 50
+
+
+def _channels_field(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        max_length=MAX_CHANNELS,
+        required=False,
+        help_text=help_text,
+    )
+
+
 class SubscriptionSerializer(serializers.ModelSerializer):
     url = serializers.URLField(max_length=2048)
     event_types = serializers.ListField(child=serializers.CharField(max_length=100), min_length=1)
+    channels = _channels_field(
+        "Receive only events on one of these channels (e.g. shopify:acme.myshopify.com); "
+        "empty or left out: events on any channel."
+    )
+    headers = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        help_text=(
+            'Custom request headers, e.g. {"Authorization": "Bearer …"}: encrypted at rest, '
+            f"shown as {MASKED_HEADER_VALUE} after creation (send that back to keep a value), "
+            "redacted in attempt logs. Signature, webhook-*, Content-Type, Host and hop-by-hop "
+            "headers cannot be set."
+        ),
+    )
     retry_count = serializers.IntegerField(min_value=0, max_value=MAX_RETRY_COUNT, required=False)
     timeout_seconds = serializers.IntegerField(
         min_value=1, max_value=MAX_TIMEOUT_SECONDS, required=False
@@ -50,9 +79,9 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Subscription
         fields = [
-            "id", "url", "event_types", "description", "is_active", "retry_count",
-            "timeout_seconds", "max_in_flight", "rate_limit_per_second", "disabled_reason",
-            "created_at", "updated_at",
+            "id", "url", "event_types", "channels", "headers", "description", "is_active",
+            "retry_count", "timeout_seconds", "max_in_flight", "rate_limit_per_second",
+            "disabled_reason", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["id", "disabled_reason", "created_at", "updated_at"]
 
@@ -69,9 +98,36 @@ class SubscriptionSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(f"Unknown event types: {', '.join(unknown)}.")
         return list(dict.fromkeys(value))
 
+    def validate_channels(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+    def validate_headers(self, value: dict[str, str]) -> dict[str, str]:
+        stored = self.instance.headers if self.instance is not None else {}
+        value = {
+            name: stored[name] if given == MASKED_HEADER_VALUE and name in stored else given
+            for name, given in value.items()
+        }
+        problem = wire.custom_headers_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["headers"] = self.headers_shown(instance.headers)
+        return data
+
+    def headers_shown(self, headers: dict[str, str]) -> dict[str, str]:
+        return dict.fromkeys(headers, MASKED_HEADER_VALUE)
+
 
 class SubscriptionCreatedSerializer(SubscriptionSerializer):
+    """The answer to a create: the only time the secret and the headers' values are shown."""
+
     secret = serializers.CharField(read_only=True, help_text="Shown only in this response.")
+
+    def headers_shown(self, headers: dict[str, str]) -> dict[str, str]:
+        return headers
 
     class Meta(SubscriptionSerializer.Meta):
         fields = [*SubscriptionSerializer.Meta.fields, "secret"]
@@ -141,7 +197,7 @@ class EventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Event
-        fields = ["id", "event_type", "source", "data", "idempotency_key", "created_at"]
+        fields = ["id", "event_type", "source", "data", "channels", "idempotency_key", "created_at"]
 
 
 class EventDetailSerializer(EventSerializer):
@@ -155,6 +211,9 @@ class EventPublishSerializer(serializers.Serializer):
     event_type = serializers.CharField(max_length=100)
     data = serializers.JSONField()
     idempotency_key = serializers.CharField(max_length=255, required=False, allow_null=True)
+    channels = _channels_field(
+        "Where it happened: subscriptions that list channels receive it only if it is on one."
+    )
 
     def validate_event_type(self, value: str) -> str:
         if not catalog.is_known(value, self.context.get("owner")):

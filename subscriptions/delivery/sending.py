@@ -38,7 +38,7 @@ class Sending:
             started_at=self.started_at,
             duration_ms=result.duration_ms,
             request_url=self.subscription.url,
-            request_headers=wire.redacted(self.headers),
+            request_headers=wire.redacted(self.headers, custom=self.subscription.headers),
             response_status=result.status_code,
             response_headers=result.headers,
             response_body=result.body_head,
@@ -52,8 +52,11 @@ def _send(delivery: Delivery, subscription: Subscription, post):
     `post` returned (a SendResult, or a future of one)."""
     now = timezone.now()
     body = wire.payload_body(delivery.event)
-    headers = wire.signed_headers(
-        event=delivery.event, body=body, secrets=active_secrets(subscription, now)
+    headers = wire.request_headers(
+        custom=subscription.headers,
+        signed=wire.signed_headers(
+            event=delivery.event, body=body, secrets=active_secrets(subscription, now)
+        ),
     )
     answer = post(
         subscription.url, body=body, headers=headers, timeout_seconds=subscription.timeout_seconds

@@ -111,5 +111,6 @@ class ConfiguredSource(Platform):
             data=data if isinstance(data, dict) else payload,
             idempotency_key=f"inbound:{event.pk}",
             source=self.name,
+            channels=[event.account.channel],
         )
         return True
