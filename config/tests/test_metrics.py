@@ -1,11 +1,15 @@
 """/metrics across processes: what Celery's prefork children record shows on the web's
 /metrics (gunicorn), through the multiprocess folder they share."""
 
+import json
 import os
+import re
 import subprocess
+from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.tests.test_shopify import SECRET, SHOP, fixture, signed_headers
@@ -101,3 +105,23 @@ def test_the_folder_is_emptied_only_when_no_process_that_wrote_there_runs(tmp_pa
     assert metrics_dir_reset_if_unused(tmp_path)
     assert list(tmp_path.iterdir()) == []
     assert os.path.isdir(tmp_path)
+
+
+@pytest.mark.django_db
+def test_every_metric_the_grafana_dashboard_queries_is_on_metrics(client):
+    dashboard = json.loads((Path(__file__).parents[1] / "grafana" / "webhooks.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+    queried = {
+        re.sub(r"_(bucket|count|sum|total)$", "", name)
+        for expr in exprs
+        for name in re.findall(r"\b(?:outbound|inbound|http)_[a-z_]+", expr)
+    }
+    exposed = {
+        family.name
+        for family in text_string_to_metric_families(client.get("/metrics").content.decode())
+        if not family.name.endswith("_created")  # single-process mode's creation times
+    }
+
+    assert len(exprs) >= 20
+    assert queried - exposed == set()
+    assert {name for name in exposed if name.startswith(("outbound_", "inbound_"))} <= queried
