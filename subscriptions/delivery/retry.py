@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
 from webhooks.http.result import SendResult
+from webhooks.untrusted import ascii_int
 
 BASE_DELAY_SECONDS = 2.0
 JITTER = 0.2
@@ -46,11 +47,11 @@ def retry_after_seconds(value: str | None, *, now_timestamp: float) -> float | N
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
     try:
+        if value.isdigit():  # also other scripts' digits, which ascii_int refuses
+            return float(ascii_int(value))
         return max(0.0, parsedate_to_datetime(value).timestamp() - now_timestamp)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # MalformedInput is a ValueError
         return None
 
 

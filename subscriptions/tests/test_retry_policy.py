@@ -102,3 +102,8 @@ def test_retry_after_is_capped_and_ignored_on_other_statuses():
 def test_retry_after_accepts_an_http_date():
     assert retry_after_seconds("Tue, 14 Nov 2023 22:14:20 GMT", now_timestamp=NOW) == 60
     assert retry_after_seconds("soon", now_timestamp=NOW) is None
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "9" * 5000, "-5", "1e3"])
+def test_a_retry_after_that_is_not_seconds_in_ascii_digits_is_ignored(value):
+    assert retry_after_seconds(value, now_timestamp=NOW) is None
