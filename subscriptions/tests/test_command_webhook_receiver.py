@@ -82,6 +82,7 @@ def test_a_tampered_body_prints_not_verified_and_answers_401(start_receiver):
     ("secret", "said"),
     [
         ("whsec_not base64!", "--secret is not a whsec_<base64> secret"),
+        ("whsec_…", "--secret is not a whsec_<base64> secret"),  # the README's placeholder
         ("", "--secret is empty"),  # `--secret "$SECRET"` with SECRET unset
     ],
 )

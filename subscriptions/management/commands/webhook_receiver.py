@@ -8,7 +8,6 @@ check also shows up as a failed delivery with its retries. Verification uses the
 """
 
 import base64
-import binascii
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -48,7 +47,7 @@ class Command(BaseCommand):
     def handle(self, *args, secret: str, port: int, **options):
         try:
             key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
-        except binascii.Error as exc:
+        except ValueError as exc:  # binascii.Error, or a non-ASCII character such as "…"
             raise CommandError(f"--secret is not a {SECRET_PREFIX}<base64> secret: {exc}") from exc
         if not key:  # an unset shell variable: every signature would fail, for no clear reason
             raise CommandError(
