@@ -21,7 +21,9 @@ Measures, in one run, on database `bench_outbound` and Redis db 13:
       20 subscriptions, 2,000 queued deliveries drained by the real worker, against the
       ceiling of one asyncio + aiohttp process with 200 in flight posting the same signed
       requests (deliver_async.py); one event to 1,000 subscriptions at that latency; and the
-      worker processes' memory (RSS) while 200 requests are in flight.
+      worker processes' memory (RSS) while 200 requests are in flight;
+  (f) publishing to 1,000 subscriptions without payload filters and with one on each that
+      every event matches (the same deliveries either way), no worker running.
 Prints each figure and the ratios, and appends JSON lines to bench/out/outbound.jsonl.
 """
 
@@ -360,6 +362,33 @@ def latency_drain(port: int, n: int, endpoints: int) -> dict:
             "deliveries_per_s": round(n / (finished - started)), "worker_rss_mb": rss}  # fmt: skip
 
 
+def publish_cost_with_filters(port: int, subscriptions: int, events: int) -> dict:
+    """Milliseconds per publish to `subscriptions` endpoints, without filters and with a
+    two-clause filter on each that every event matches (so both create as many deliveries)."""
+    from subscriptions.models import Subscription
+    from subscriptions.services import subscription_update
+
+    owner = reset(port)
+    for _ in range(subscriptions):
+        subscribe(owner, port)
+
+    def per_publish_ms() -> float:
+        started = time.perf_counter()
+        for number in range(events):
+            publish(owner, number)
+        return round((time.perf_counter() - started) / events * 1000, 2)
+
+    plain = per_publish_ms()
+    for subscription in Subscription.objects.all():
+        subscription_update(
+            subscription=subscription,
+            filter={"data.n": {"$gte": 0}, "data.pad": {"$exists": True}},
+        )
+    filtered = per_publish_ms()
+    return {"subscriptions": subscriptions, "events": events, "plain_ms": plain,
+            "filtered_ms": filtered, "ratio": round(filtered / plain, 2)}  # fmt: skip
+
+
 def subscribe_path(owner, port: int, path: str):
     from subscriptions.services import subscription_create
 
@@ -394,6 +423,7 @@ def main():
         results["e_ceiling_100ms"] = ceiling_async(8964, late_n, 20)
         results["e_drain_100ms"] = latency_drain(8964, late_n, 20)
         results["e_fanout_100ms"] = fanout(8964, fan)
+        results["f_publish_filters"] = publish_cost_with_filters(8961, fan, 20)
     ceiling_rate = results["a_ceiling"]["deliveries_per_s"]
     alone_p99 = max(results["d_isolation_alone"]["healthy_p99_ms"], 0.1)
     results["ratios"] = {

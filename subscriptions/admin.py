@@ -24,8 +24,9 @@ class SubscriptionAdmin(admin.ModelAdmin):
     # The secret and the custom headers' values are never shown: not as a field, not in a list.
     exclude = ["secret", "previous_secret", "headers"]
     readonly_fields = [
-        "custom_headers", "previous_secret_expires_at", "consecutive_failures", "paused_until",
-        "failing_since", "throttled_until", "deleted_at", "created_at", "updated_at",
+        "custom_headers", "filter", "filter_path", "previous_secret_expires_at",
+        "consecutive_failures", "paused_until", "failing_since", "throttled_until", "deleted_at",
+        "created_at", "updated_at",
     ]  # fmt: skip
     actions = ["send_test", "rotate_secret", "enable", "disable"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # Django 6's default

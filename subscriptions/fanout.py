@@ -2,12 +2,15 @@
 
 Publishing is the hot path of every event, so on PostgreSQL the deliveries are selected and
 inserted by one statement inside the event's own INSERT (webhooks.publishing): an event to
-1,000 subscriptions is one round trip, not one task or one query per subscription. A pump is
-woken once the event commits: one message for the event, however many deliveries it made.
+1,000 subscriptions is one round trip, not one task or one query per subscription; type,
+channels and payload filter (subscriptions.filters) are all conditions of that statement. A
+pump is woken once the event commits: one message for the event, however many it made.
 """
 
 from django.db import transaction
 
+from subscriptions import filters
+from subscriptions.delivery import wire
 from subscriptions.delivery.dispatch import deliveries_wake
 from subscriptions.models import Delivery, Subscription
 from webhooks import catalog
@@ -29,19 +32,33 @@ class DeliveryFanOut(PublishHook):
                 ON s.owner_id = {NEW_EVENT}.owner_id
             WHERE s.is_active AND s.deleted_at IS NULL AND s.event_types ?| %s
                 AND (s.channels = '[]'::jsonb OR s.channels ?| %s)
+                AND (s.filter_path = '' OR jsonb_path_match(
+                    jsonb_build_object(
+                        'id', {NEW_EVENT}.public_id, 'event_type', {NEW_EVENT}.event_type,
+                        'created_at', %s::text, 'data', {NEW_EVENT}.data
+                    ),
+                    s.filter_path::jsonpath, '{{}}', true
+                ))
             RETURNING subscription_id
         """  # noqa: S608  (table names from model metadata, values as parameters)
-        return sql, [Status.PENDING, catalog.patterns_matching(event.event_type), event.channels]
+        return sql, [
+            Status.PENDING,
+            catalog.patterns_matching(event.event_type),
+            event.channels,
+            wire.timestamp(event),
+        ]
 
     def create(self, *, event: Event) -> int:
         wanted = catalog.patterns_matching(event.event_type)
+        payload = wire.payload(event)
         subscription_ids = [
             pk
-            for pk, patterns, channels in Subscription.objects.filter(
+            for pk, patterns, channels, spec in Subscription.objects.filter(
                 owner_id=event.owner_id, is_active=True, deleted_at__isnull=True
-            ).values_list("pk", "event_types", "channels")
+            ).values_list("pk", "event_types", "channels", "filter")
             if not set(patterns).isdisjoint(wanted)
             and (not channels or not set(channels).isdisjoint(event.channels))
+            and (not spec or filters.matches(spec, payload))
         ]
         Delivery.objects.bulk_create(
             Delivery(event=event, subscription_id=pk, next_attempt_at=event.created_at)

@@ -36,6 +36,17 @@ class Subscription(models.Model):
         help_text="Receive only events on one of these channels (e.g. one Shopify shop); "
         "empty: events on any channel or none.",
     )
+    filter = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Payload filter (subscriptions.filters), e.g. "
+        '{"data.status": "paid"}; empty: every event of its types.',
+    )
+    filter_path = models.TextField(
+        blank=True,
+        default="",
+        help_text="The filter compiled to an SQL/JSON path predicate, which fan-out runs.",
+    )
     headers = EncryptedJSONField(
         default=dict,
         blank=True,

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from subscriptions import filters
 from subscriptions.delivery import recording, retry, sending
 from subscriptions.delivery.dispatch import deliveries_wake
 from subscriptions.models import Delivery, Subscription
@@ -48,6 +49,7 @@ def subscription_create(
         secret=secret_generate(),
         **{name: value for name, value in options.items() if value is not None},
     )
+    _filter_compile(subscription)
     subscription.save()
     logger.info("subscription.created", extra={"subscription_id": subscription.pk})
     return subscription
@@ -57,6 +59,7 @@ def subscription_update(*, subscription: Subscription, **changes) -> Subscriptio
     """Apply validated field changes; re-enabling clears the disable reason and the breaker."""
     for field, value in changes.items():
         setattr(subscription, field, value)
+    _filter_compile(subscription)
     if changes.get("is_active"):
         subscription.disabled_reason = ""
         subscription.consecutive_failures = 0
@@ -64,6 +67,12 @@ def subscription_update(*, subscription: Subscription, **changes) -> Subscriptio
         subscription.paused_until = None
     subscription.save()
     return subscription
+
+
+def _filter_compile(subscription: Subscription) -> None:
+    """Keep the predicate fan-out runs in step with the filter the user set."""
+    spec = subscription.filter
+    subscription.filter_path = filters.to_jsonpath(spec) if spec else ""
 
 
 def subscription_delete(*, subscription: Subscription) -> None:

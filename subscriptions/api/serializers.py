@@ -2,6 +2,7 @@ import json
 
 from rest_framework import serializers
 
+from subscriptions import filters
 from subscriptions.delivery import wire
 from subscriptions.models import (
     MAX_MAX_IN_FLIGHT,
@@ -45,6 +46,16 @@ class SubscriptionSerializer(serializers.ModelSerializer):
         "Receive only events on one of these channels (e.g. shopify:acme.myshopify.com); "
         "empty or left out: events on any channel."
     )
+    filter = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Payload filter on dotted paths of the delivered payload, e.g. "
+            '{"data.status": "paid", "data.total": {"$gte": 100}}: equality, $in, $nin, $gt, '
+            "$gte, $lt, $lte, $exists, $and, $or. An event it does not match creates no "
+            "delivery. null: no filter."
+        ),
+    )
     headers = serializers.DictField(
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
         required=False,
@@ -79,7 +90,7 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Subscription
         fields = [
-            "id", "url", "event_types", "channels", "headers", "description", "is_active",
+            "id", "url", "event_types", "channels", "filter", "headers", "description", "is_active",
             "retry_count", "timeout_seconds", "max_in_flight", "rate_limit_per_second",
             "disabled_reason", "created_at", "updated_at",
         ]  # fmt: skip
@@ -100,6 +111,14 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     def validate_channels(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
+
+    def validate_filter(self, value):
+        if value in (None, {}):
+            return None
+        problem = filters.filter_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
     def validate_headers(self, value: dict[str, str]) -> dict[str, str]:
         stored = self.instance.headers if self.instance is not None else {}

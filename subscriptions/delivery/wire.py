@@ -34,14 +34,22 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")  # an RFC 9110 t
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")  # visible ASCII and blanks: no CR, LF or NUL
 
 
-def payload_body(event: Event) -> bytes:
-    payload = {
+def payload(event: Event) -> dict:
+    """What a receiver gets, as JSON: also what payload filters look at."""
+    return {
         "id": event.public_id,
         "event_type": event.event_type,
-        "created_at": event.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": timestamp(event),
         "data": event.data,
     }
-    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def timestamp(event: Event) -> str:
+    return event.created_at.isoformat().replace("+00:00", "Z")
+
+
+def payload_body(event: Event) -> bytes:
+    return json.dumps(payload(event), separators=(",", ":")).encode()
 
 
 def signed_headers(
