@@ -1,8 +1,9 @@
 """The retry policy: one pure function of an attempt's result and its number.
 
-Delay before retry n is 2 s * 2^(n-1), capped, with ±20 % jitter: retry_count 3 gives about
-2 s, 4 s, 8 s, and the default 17 with a 6 h cap spans about 27 hours, so an endpoint that is
-down for a day still gets its events. A `Retry-After` on 429/503 replaces the backoff, capped.
+Delay before retry n is webhooks.backoff's 2 s * 2^(n-1), capped, ±20 % jitter: retry_count 3
+gives about 2 s, 4 s, 8 s, and the default 17 with a 6 h cap spans about 27 hours, so an
+endpoint that is down for a day still gets its events. A `Retry-After` on 429/503 replaces the
+backoff, capped.
 """
 
 import random
@@ -11,11 +12,10 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
+from webhooks.backoff import backoff_seconds
 from webhooks.http.result import SendResult
 from webhooks.untrusted import ascii_int
 
-BASE_DELAY_SECONDS = 2.0
-JITTER = 0.2
 RETRYABLE_STATUSES = frozenset({408, 429})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 GONE = 410
@@ -32,14 +32,6 @@ class Outcome(StrEnum):
 class Decision:
     outcome: Outcome
     delay_seconds: float | None = None
-
-
-def backoff_seconds(
-    retry_number: int, *, cap_seconds: float, rng: Callable[[], float] = random.random
-) -> float:
-    """Delay before retry `retry_number` (1-based), capped, then jittered by ±20 %."""
-    delay = min(cap_seconds, BASE_DELAY_SECONDS * 2 ** (retry_number - 1))
-    return delay * (1 - JITTER + 2 * JITTER * rng())
 
 
 def retry_after_seconds(value: str | None, *, now_timestamp: float) -> float | None:

@@ -2,7 +2,8 @@
 
 import pytest
 
-from subscriptions.delivery.retry import Outcome, backoff_seconds, decide, retry_after_seconds
+from subscriptions.delivery.retry import Outcome, decide, retry_after_seconds
+from webhooks.backoff import backoff_seconds
 from webhooks.http.result import SendResult
 
 CAP = 6 * 3600
