@@ -106,3 +106,26 @@ class BusOutboxEntry(models.Model):
 
     def __str__(self) -> str:
         return f"bus outbox {self.event_id}"
+
+
+class PortalLink(models.Model):
+    """A short-lived, single-use URL that logs its user into the portal. Only the token's
+    SHA-256 is stored, as for API tokens; `used_at` is set by the one redeem that wins."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="portal_links",
+        help_text="The account the link logs in.",
+    )
+    key_hash = models.CharField(
+        max_length=64, unique=True, editable=False, help_text="SHA-256 of the token (hex)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True, help_text="When the link was made.")
+    expires_at = models.DateTimeField(help_text="The link logs nobody in after this time.")
+    used_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When it logged in; used once at most."
+    )
+
+    def __str__(self) -> str:
+        return f"portal link #{self.pk} for user {self.user_id}"

@@ -16,7 +16,7 @@ from django.utils.module_loading import import_string
 from webhooks import catalog
 from webhooks.encryption import EncryptedTextField
 from webhooks.ids import new_id
-from webhooks.models import ApiToken, Event
+from webhooks.models import ApiToken, Event, PortalLink
 from webhooks.publishing import NEW_EVENT, PublishHook
 
 logger = logging.getLogger(__name__)
@@ -241,3 +241,63 @@ def _event_insert_with(event: Event, statements: list[tuple[str, list]]) -> list
     event.pk = row[0]
     event._state.adding, event._state.db = False, connection.alias
     return list(row[1:])
+
+
+PORTAL_LINK_LIFETIME = timedelta(minutes=15)
+
+
+class PortalLinkInvalid(Exception):
+    """A portal link that logs nobody in; `reason` says why, for the page the visitor sees."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PortalLinkRefused(Exception):
+    """Staff accounts get no portal links: a link turns a Bearer token into a full browser
+    session, which for staff would open the admin too."""
+
+
+def portal_link_create(
+    *, user, lifetime: timedelta = PORTAL_LINK_LIFETIME
+) -> tuple[PortalLink, str]:
+    """A single-use portal login for `user`, valid for `lifetime`; returns the row and the raw
+    token, which is never stored. Raises PortalLinkRefused for a staff account."""
+    if user.is_staff or user.is_superuser:
+        raise PortalLinkRefused("Portal links are for non-staff accounts.")
+    raw_token = secrets.token_urlsafe(32)
+    link = PortalLink.objects.create(
+        user=user, key_hash=_token_hash(raw_token), expires_at=timezone.now() + lifetime
+    )
+    logger.info("portal_link.created", extra={"portal_link_id": link.pk, "user_id": user.pk})
+    return link, raw_token
+
+
+def portal_link_redeem(*, raw_token: str):
+    """The active user the link logs in, marking it used; raises PortalLinkInvalid when it is
+    unknown, used, expired, or its user inactive or staff by now.
+
+    The use is one conditional UPDATE, so of two visits racing only one logs in.
+    """
+    now = timezone.now()
+    key_hash = _token_hash(raw_token)
+    claimed = PortalLink.objects.filter(
+        key_hash=key_hash,
+        used_at__isnull=True,
+        expires_at__gt=now,
+        user__is_active=True,
+        user__is_staff=False,
+        user__is_superuser=False,
+    ).update(used_at=now)
+    link = PortalLink.objects.select_related("user").filter(key_hash=key_hash).first()
+    if claimed:
+        logger.info("portal_link.used", extra={"portal_link_id": link.pk, "user_id": link.user_id})
+        return link.user
+    if link is None:
+        raise PortalLinkInvalid("This link is not valid.")
+    if link.used_at is not None:
+        raise PortalLinkInvalid("This link was already used. Ask for a new one.")
+    if link.expires_at <= now:
+        raise PortalLinkInvalid("This link has expired. Ask for a new one.")
+    raise PortalLinkInvalid("This link cannot log this account in.")

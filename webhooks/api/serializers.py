@@ -15,3 +15,8 @@ class ApiTokenCreatedSerializer(ApiTokenSerializer):
 
     class Meta(ApiTokenSerializer.Meta):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
+
+
+class PortalLinkSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="Opens the portal logged in as you; works once.")
+    expires_at = serializers.DateTimeField(help_text="The link logs nobody in after this.")

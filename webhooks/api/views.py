@@ -1,11 +1,17 @@
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from webhooks.api.serializers import ApiTokenCreatedSerializer, ApiTokenSerializer
-from webhooks.services import api_token_create
+from webhooks.api.serializers import (
+    ApiTokenCreatedSerializer,
+    ApiTokenSerializer,
+    PortalLinkSerializer,
+)
+from webhooks.services import PortalLinkRefused, api_token_create, portal_link_create
 
 
 class ApiTokenListView(APIView):
@@ -32,3 +38,24 @@ class ApiTokenDetailView(APIView):
     def delete(self, request, pk: int):
         get_object_or_404(request.user.api_tokens, pk=pk).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PortalLinkCreateView(APIView):
+    @extend_schema(
+        request=None,
+        responses={201: PortalLinkSerializer},
+        description=(
+            "A short-lived (15 min), single-use URL that logs your own account into the "
+            "portal, to link a customer straight in. Not for staff accounts (403)."
+        ),
+    )
+    def post(self, request):
+        try:
+            link, raw_token = portal_link_create(user=request.user)
+        except PortalLinkRefused as refused:
+            raise PermissionDenied(str(refused)) from refused
+        url = request.build_absolute_uri(reverse("portal:link", kwargs={"token": raw_token}))
+        return Response(
+            PortalLinkSerializer({"url": url, "expires_at": link.expires_at}).data,
+            status=status.HTTP_201_CREATED,
+        )
