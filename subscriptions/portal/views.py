@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from subscriptions import selectors, services
 from subscriptions.models import Subscription
 from subscriptions.portal import selectors as portal_selectors
-from subscriptions.portal.forms import EndpointForm, WindowForm
+from subscriptions.portal.forms import EndpointForm, RecoverForm
 from webhooks import catalog
 from webhooks.services import PortalLinkInvalid, portal_link_redeem
 from webhooks.untrusted import MalformedInput, json_parse
@@ -129,6 +129,7 @@ def endpoint_detail(request, pk: int):
         "portal/endpoint.html",
         {
             "endpoint": subscription,
+            "filter_json": json.dumps(subscription.filter) if subscription.filter else "",
             "health": portal_selectors.endpoints_health(
                 selectors.subscriptions_for(request.user).filter(pk=pk)
             )[0],
@@ -136,7 +137,7 @@ def endpoint_detail(request, pk: int):
             "recent": portal_selectors.delivery_page(
                 subscription=subscription, size=RECENT_DELIVERIES
             ),
-            "window_form": WindowForm(),
+            "recover_form": RecoverForm(),
         },
     )
 
@@ -165,7 +166,7 @@ def endpoint_rotate(request, pk: int):
 @portal_login_required
 def endpoint_recover(request, pk: int):
     subscription = _endpoint(request, pk)
-    form = WindowForm(request.POST)
+    form = RecoverForm(request.POST)
     if not form.is_valid():
         for problems in form.errors.values():
             messages.error(request, " ".join(problems))
