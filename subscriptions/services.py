@@ -172,12 +172,22 @@ def delivery_cancel(*, delivery: Delivery) -> bool:
     )
 
 
-def subscription_recover(*, subscription: Subscription, since: datetime) -> int:
-    """Re-queue every failed delivery of the subscription created since `since`."""
+def subscription_recover(
+    *, subscription: Subscription, since: datetime, until: datetime | None = None
+) -> int:
+    """Re-queue every failed delivery of the subscription created in [since, until).
+
+    A second call finds them pending and re-queues none.
+    """
     now = timezone.now()
-    count = Delivery.objects.filter(
+    failed = Delivery.objects.filter(
         subscription=subscription, status=Status.FAILED, created_at__gte=since
-    ).update(status=Status.PENDING, next_attempt_at=now, completed_at=None, updated_at=now)
+    )
+    if until is not None:
+        failed = failed.filter(created_at__lt=until)
+    count = failed.update(
+        status=Status.PENDING, next_attempt_at=now, completed_at=None, updated_at=now
+    )
     if count:
         transaction.on_commit(lambda: deliveries_wake(force=True), robust=True)
     return count

@@ -16,6 +16,7 @@ from subscriptions.models import (
 from subscriptions.services import subscription_url_problem
 from webhooks import catalog
 from webhooks.models import Event
+from webhooks.untrusted import aware_time
 
 
 class EventTypeSerializer(serializers.Serializer):
@@ -195,8 +196,40 @@ class DeliveryDetailSerializer(DeliverySerializer):
         fields = [*DeliverySerializer.Meta.fields, "payload", "attempts"]
 
 
-class RecoverSerializer(serializers.Serializer):
-    since = serializers.DateTimeField()
+class AwareDateTimeField(serializers.DateTimeField):
+    """A time read by webhooks.untrusted.aware_time, as every time a client sends: ISO 8601,
+    UTC when it names no offset."""
+
+    default_error_messages = {"invalid": "Use an ISO 8601 date-time."}
+
+    def to_internal_value(self, value):
+        parsed = aware_time(value) if isinstance(value, str) else None
+        if parsed is None:
+            self.fail("invalid")
+        return parsed
+
+
+class DeliveryWindowSerializer(serializers.Serializer):
+    since = AwareDateTimeField(help_text="Start of the window, inclusive (ISO 8601).")
+    until = AwareDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="End of the window, exclusive (ISO 8601); left out or null: now.",
+    )
+
+    def validate(self, attrs):
+        until = attrs.get("until")
+        if until is not None and until <= attrs["since"]:
+            raise serializers.ValidationError({"until": ["Must be later than since."]})
+        return attrs
+
+
+class RecoverSerializer(DeliveryWindowSerializer):
+    """Failed deliveries created in [since, until) go back to pending."""
+
+
+class RecoveredSerializer(serializers.Serializer):
+    requeued = serializers.IntegerField(help_text="Failed deliveries made pending again.")
 
 
 class StatsSerializer(serializers.Serializer):

@@ -3,10 +3,12 @@
 Every lookup goes through the caller's own rows, so another user's ids answer 404.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers as rest_serializers
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -97,16 +99,38 @@ class SubscriptionRotateSecretView(SubscriptionView):
         return Response(serializers.SecretSerializer(subscription).data)
 
 
-class SubscriptionRecoverView(SubscriptionView):
-    @extend_schema(request=serializers.RecoverSerializer, responses={202: None})
+class SubscriptionWindowView(SubscriptionView):
+    """POST {since, until?}: run `service` over the subscription's window and answer 202 with
+    the count it returns, as `answer_field`."""
+
+    window: type[serializers.DeliveryWindowSerializer]
+    answer: type[rest_serializers.Serializer]
+    answer_field: str
+    service: Callable[..., int]
+
     def post(self, request, pk: int):
         subscription = self.subscription(request, pk)
-        incoming = serializers.RecoverSerializer(data=request.data)
+        incoming = self.window(data=request.data)
         incoming.is_valid(raise_exception=True)
-        count = services.subscription_recover(
-            subscription=subscription, since=incoming.validated_data["since"]
+        count = self.service(subscription=subscription, **incoming.validated_data)
+        return Response(
+            self.answer({self.answer_field: count}).data, status=status.HTTP_202_ACCEPTED
         )
-        return Response({"requeued": count}, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=serializers.RecoverSerializer, responses={202: serializers.RecoveredSerializer}
+    )
+)
+class SubscriptionRecoverView(SubscriptionWindowView):
+    """Re-queue every failed delivery of the subscription created in [since, until), due now.
+    A repeat finds them pending and re-queues none."""
+
+    window = serializers.RecoverSerializer
+    answer = serializers.RecoveredSerializer
+    answer_field = "requeued"
+    service = staticmethod(services.subscription_recover)
 
 
 class SubscriptionStatsView(SubscriptionView):
