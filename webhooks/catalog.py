@@ -22,6 +22,17 @@ class EventType:
     group: str = ""
 
 
+# Operational events: the delivery engine reporting on the owner's own endpoints, published
+# by subscriptions.operational with source "system". `endpoint_id` is the subscription's id in
+# /api/webhooks/{id}; that subscription itself never receives the event.
+ENDPOINT_FAILING = "endpoint.failing"
+ENDPOINT_RECOVERED = "endpoint.recovered"
+ENDPOINT_DISABLED = "endpoint.disabled"
+DELIVERY_EXHAUSTED = "delivery.exhausted"
+OPERATIONAL_EVENT_TYPES = frozenset(
+    {ENDPOINT_FAILING, ENDPOINT_RECOVERED, ENDPOINT_DISABLED, DELIVERY_EXHAUSTED}
+)
+
 # The application's own events (the notes app's contract: email, calendar, tasks, ...).
 BUILTIN_EVENT_TYPES = [
     EventType(
@@ -124,7 +135,72 @@ BUILTIN_EVENT_TYPES = [
         "system",
     ),
     EventType("sync.completed", "A sync finished.", {"sync_id": "sync-1", "items": 37}, "system"),
+    EventType(
+        ENDPOINT_FAILING,
+        "An endpoint's circuit opened: it failed DELIVERY_BREAKER_THRESHOLD times in a row, so "
+        "its deliveries wait (still pending) until a probe succeeds. Sent once per failing "
+        "spell, at most once per endpoint per OPERATIONAL_EVENT_WINDOW_SECONDS (60).",
+        {
+            "endpoint_id": 12,
+            "url": "https://example.com/hooks",
+            "consecutive_failures": 5,
+            "failing_since": "2024-01-15T10:00:00Z",
+            "paused_until": "2024-01-15T10:03:00Z",
+            "last_status_code": 503,
+            "last_error": "HTTP 503",
+        },
+        "operational",
+    ),
+    EventType(
+        ENDPOINT_RECOVERED,
+        "An endpoint reported by endpoint.failing answered successfully again: its circuit "
+        "closed and its waiting deliveries go out.",
+        {
+            "endpoint_id": 12,
+            "url": "https://example.com/hooks",
+            "failing_since": "2024-01-15T10:00:00Z",
+            "recovered_at": "2024-01-15T10:04:00Z",
+        },
+        "operational",
+    ),
+    EventType(
+        ENDPOINT_DISABLED,
+        "An endpoint was disabled: it answered 410 Gone (cause `gone`), or it kept failing for "
+        "DELIVERY_DISABLE_AFTER_DAYS (cause `failing`). Nothing more is sent to it; what it "
+        "still owed failed and can be re-sent with POST /api/webhooks/{id}/recover once it is "
+        "enabled again. Sent once per disable; also emailed to the owner.",
+        {
+            "endpoint_id": 12,
+            "url": "https://example.com/hooks",
+            "cause": "gone",
+            "reason": "The endpoint answered 410 Gone.",
+            "disabled_at": "2024-01-15T10:05:00Z",
+        },
+        "operational",
+    ),
+    EventType(
+        DELIVERY_EXHAUSTED,
+        "A delivery failed for good: its last retry failed, or it failed in a way that is "
+        "never retried (a 4xx other than 408, 410 and 429, a redirect, a forbidden address). "
+        "At most one per endpoint per OPERATIONAL_EVENT_WINDOW_SECONDS (60): it describes the "
+        "latest such delivery, and `count` says how many of the endpoint's deliveries failed "
+        "for good since the previous delivery.exhausted, this one included. Failed deliveries "
+        "of operational events are not reported. Also emailed to the owner, at most hourly.",
+        {
+            "endpoint_id": 12,
+            "url": "https://example.com/hooks",
+            "delivery_id": 3456,
+            "event_id": "evt_01hn3kq8w2x7v5c9m4r6t0z1yb",
+            "event_type": "task.created",
+            "attempts": 18,
+            "last_status_code": 500,
+            "last_error": "HTTP 500",
+            "count": 1,
+        },
+        "operational",
+    ),
 ]
+
 
 # Sent only by POST /api/webhooks/{id}/test; never published to other subscriptions.
 TEST_EVENT_TYPE = "webhook.test"
