@@ -147,6 +147,17 @@ class EndpointForm(forms.Form):
 
 
 class RecoverForm(forms.Form):
-    """Since when (UTC) failed deliveries go back to pending."""
+    """A window in UTC, `since` inclusive, `until` exclusive (empty: now), whose failed
+    deliveries go back to pending."""
 
     since = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    until = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until <= since:
+            self.add_error("until", "Must be later than since.")
+        return cleaned

@@ -171,9 +171,7 @@ def endpoint_recover(request, pk: int):
         for problems in form.errors.values():
             messages.error(request, " ".join(problems))
         return redirect("portal:endpoint", pk=pk)
-    count = services.subscription_recover(
-        subscription=subscription, since=form.cleaned_data["since"]
-    )
+    count = services.subscription_recover(subscription=subscription, **form.cleaned_data)
     messages.success(request, f"{count} failed deliveries queued again.")
     return redirect("portal:endpoint", pk=pk)
 

@@ -2,6 +2,7 @@
 validation (the API's own rules)."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -273,3 +274,15 @@ def test_recover_requeues_failed_deliveries_since_the_time_given(portal, user):
     assert response.status_code == 302
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.PENDING
+
+
+def test_recover_leaves_failed_deliveries_after_the_window_alone(portal, user):
+    endpoint = subscription_create(owner=user, url="http://127.0.0.1:9/", event_types=["*"])
+    delivery = subscription_test_send(subscription=endpoint).delivery
+    before = (delivery.created_at - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+    until = (delivery.created_at - timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M")
+
+    portal.post(f"/portal/endpoints/{endpoint.pk}/recover", {"since": before, "until": until})
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.FAILED
