@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from subscriptions import filters
-from subscriptions.delivery import recording, retry, sending
+from subscriptions.delivery import recording, retry, sending, wire
 from subscriptions.delivery.dispatch import deliveries_wake
 from subscriptions.models import Delivery, Subscription
 from webhooks import catalog
@@ -191,3 +192,168 @@ def subscription_recover(
     if count:
         transaction.on_commit(lambda: deliveries_wake(force=True), robust=True)
     return count
+
+
+# The longest window replay-missing accepts: the scan of the owner's events stays bounded.
+REPLAY_WINDOW_MAX = timedelta(days=30)
+REPLAY_BATCH_SIZE = 5000
+
+
+def subscription_wants(*, subscription: Subscription, event: Event) -> bool:
+    """Whether the fan-out gives `event` to `subscription`, active or not: one of its event
+    types, one of its channels when it lists any, and its payload filter when it has one.
+
+    The one Python definition of a match, for SQLite; `_replay_batch_statement` says the
+    same in SQL.
+    """
+    return (
+        catalog.matches_any(subscription.event_types, event.event_type)
+        and (not subscription.channels or not set(subscription.channels).isdisjoint(event.channels))
+        and (not subscription.filter or filters.matches(subscription.filter, wire.payload(event)))
+    )
+
+
+def subscription_replay_missing(
+    *, subscription: Subscription, since: datetime, until: datetime | None = None
+) -> int:
+    """Queue a delivery of every event the subscription matches and has none of, created in
+    [since, until) and not before the subscription itself: what it missed while disabled.
+
+    Only the owner's published events count (a test send is no event of theirs). Each
+    batch commits on its own and the unique (event, subscription) constraint drops
+    what a racing call or the fan-out wrote first, so a repeat queues nothing new. Returns
+    how many it queued; a pump is woken once, after commit.
+    """
+    now = timezone.now()
+    window = (max(since, subscription.created_at), min(until or now, now))
+    if window[0] >= window[1]:
+        return 0
+    replay = _replay_missing_sql if connection.vendor == "postgresql" else _replay_missing_python
+    queued = replay(subscription=subscription, window=window, now=now)
+    if queued:
+        transaction.on_commit(lambda: deliveries_wake(force=True), robust=True)
+    return queued
+
+
+def _replay_missing_sql(*, subscription: Subscription, window, now: datetime) -> int:
+    """One INSERT … SELECT per batch, in event order; each batch resumes after the last event
+    the one before it queued."""
+    after = (window[0], 0)
+    queued = 0
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                *_replay_batch_statement(
+                    subscription=subscription, window=window, after=after, now=now
+                )
+            )
+            row = cursor.fetchone()
+            if row is None:
+                return queued
+            count, *after = row
+            queued += count
+
+
+def _replay_batch_statement(
+    *, subscription: Subscription, window, after: tuple, now: datetime
+) -> tuple[str, list]:
+    """PostgreSQL: queue the next batch of missing events after `after` (created_at, id), over
+    the events' (owner, created_at) index; answers (queued, last created_at, last id), or no
+    row when nothing is left."""
+    patterns = subscription.event_types
+    if catalog.WILDCARD in patterns:
+        type_condition, type_params = "TRUE", []
+    else:
+        # `task.*` selects every type under `task.`, as catalog.patterns_matching says.
+        prefixes = [_like_prefix(pattern[:-1]) for pattern in patterns if pattern.endswith(".*")]
+        type_condition = "(e.event_type = ANY(%s::text[]) OR e.event_type LIKE ANY(%s::text[]))"
+        type_params = [patterns, prefixes]
+    if subscription.channels:
+        channel_condition, channel_params = "e.channels ?| %s::text[]", [subscription.channels]
+    else:
+        channel_condition, channel_params = "TRUE", []
+    if subscription.filter_path:
+        # The payload as subscriptions.delivery.wire builds it; created_at as wire.timestamp
+        # writes it: UTC, microseconds only when there are some, and a Z.
+        filter_condition = """jsonb_path_match(
+            jsonb_build_object(
+                'id', e.public_id, 'event_type', e.event_type, 'created_at',
+                to_char(e.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+                || CASE WHEN to_char(e.created_at, 'US') = '000000' THEN ''
+                        ELSE to_char(e.created_at, '.US') END
+                || 'Z',
+                'data', e.data
+            ),
+            %s::jsonpath, '{}', true
+        )"""
+        filter_params = [subscription.filter_path]
+    else:
+        filter_condition, filter_params = "TRUE", []
+    sql = f"""
+        WITH batch AS (
+            SELECT e.id, e.created_at FROM {Event._meta.db_table} e
+            WHERE e.owner_id = %s AND e.created_at >= %s AND e.created_at < %s
+                AND (e.created_at, e.id) > (%s, %s) AND e.event_type <> %s
+                AND {type_condition} AND {channel_condition} AND {filter_condition}
+                AND NOT EXISTS (
+                    SELECT 1 FROM {Delivery._meta.db_table} d
+                    WHERE d.event_id = e.id AND d.subscription_id = %s
+                )
+            ORDER BY e.created_at, e.id
+            LIMIT %s
+        ), queued AS (
+            INSERT INTO {Delivery._meta.db_table}
+                (event_id, subscription_id, status, attempt_count, next_attempt_at, last_error,
+                 created_at, updated_at)
+            SELECT id, %s, %s, 0, %s, '', %s, %s FROM batch ORDER BY created_at, id
+            ON CONFLICT (event_id, subscription_id) DO NOTHING
+            RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM queued), last.created_at, last.id
+        FROM (SELECT created_at, id FROM batch ORDER BY created_at DESC, id DESC LIMIT 1) last
+    """  # noqa: S608  (table names from model metadata, values as parameters)
+    params = [
+        subscription.owner_id, *window, *after, catalog.TEST_EVENT_TYPE, *type_params,
+        *channel_params, *filter_params, subscription.pk, REPLAY_BATCH_SIZE,
+        subscription.pk, Status.PENDING, now, now, now,
+    ]  # fmt: skip
+    return sql, params
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%"
+
+
+def _replay_missing_python(*, subscription: Subscription, window, now: datetime) -> int:
+    """The same in batches of events matched by `subscription_wants`, for SQLite: each
+    batch is one immediate transaction, so no writer slips between its read and its insert."""
+    start, end = window
+    events = (
+        Event.objects.filter(
+            owner_id=subscription.owner_id, created_at__gte=start, created_at__lt=end
+        )
+        .exclude(event_type=catalog.TEST_EVENT_TYPE)
+        .order_by("created_at", "id")
+    )
+    queued = 0
+    while batch := list(events[:REPLAY_BATCH_SIZE]):
+        last = batch[-1]
+        events = events.filter(
+            Q(created_at__gt=last.created_at) | Q(created_at=last.created_at, id__gt=last.pk)
+        )
+        wanted = [e for e in batch if subscription_wants(subscription=subscription, event=e)]
+        with transaction.atomic():
+            have = set(
+                Delivery.objects.filter(subscription=subscription, event__in=wanted).values_list(
+                    "event_id", flat=True
+                )
+            )
+            missing = [
+                Delivery(event=event, subscription=subscription, next_attempt_at=now)
+                for event in wanted
+                if event.pk not in have
+            ]
+            Delivery.objects.bulk_create(missing, ignore_conflicts=True)
+        queued += len(missing)
+    return queued

@@ -1,5 +1,6 @@
 import json
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from subscriptions import filters
@@ -13,7 +14,7 @@ from subscriptions.models import (
     DeliveryAttempt,
     Subscription,
 )
-from subscriptions.services import subscription_url_problem
+from subscriptions.services import REPLAY_WINDOW_MAX, subscription_url_problem
 from webhooks import catalog
 from webhooks.models import Event
 from webhooks.untrusted import aware_time
@@ -228,8 +229,30 @@ class RecoverSerializer(DeliveryWindowSerializer):
     """Failed deliveries created in [since, until) go back to pending."""
 
 
+class ReplayMissingSerializer(DeliveryWindowSerializer):
+    """Events of the window, at most 30 days, that the subscription matched and has no
+    delivery of."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        until = attrs.get("until")
+        if (until or timezone.now()) - attrs["since"] > REPLAY_WINDOW_MAX:
+            raise serializers.ValidationError(
+                {
+                    "until" if until else "since": [
+                        f"The window may span at most {REPLAY_WINDOW_MAX.days} days."
+                    ]
+                }
+            )
+        return attrs
+
+
 class RecoveredSerializer(serializers.Serializer):
     requeued = serializers.IntegerField(help_text="Failed deliveries made pending again.")
+
+
+class QueuedSerializer(serializers.Serializer):
+    queued = serializers.IntegerField(help_text="Deliveries queued for events it had none of.")
 
 
 class StatsSerializer(serializers.Serializer):

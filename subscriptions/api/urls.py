@@ -21,6 +21,11 @@ urlpatterns = [
         name="subscription-recover",
     ),
     path(
+        "webhooks/<int:pk>/replay-missing",
+        views.SubscriptionReplayMissingView.as_view(),
+        name="subscription-replay-missing",
+    ),
+    path(
         "webhooks/<int:pk>/stats", views.SubscriptionStatsView.as_view(), name="subscription-stats"
     ),
     path("webhooks/<int:pk>/deliveries", views.DeliveryListView.as_view(), name="deliveries"),

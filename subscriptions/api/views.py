@@ -133,6 +133,23 @@ class SubscriptionRecoverView(SubscriptionWindowView):
     service = staticmethod(services.subscription_recover)
 
 
+@extend_schema_view(
+    post=extend_schema(
+        request=serializers.ReplayMissingSerializer, responses={202: serializers.QueuedSerializer}
+    )
+)
+class SubscriptionReplayMissingView(SubscriptionWindowView):
+    """Queue a delivery of every event of yours created in [since, until) (at most 30 days,
+    and not before the subscription was created) that the subscription matches (its types,
+    channels and filter) and has no delivery of, such as those published while it was
+    disabled. A repeat queues nothing new."""
+
+    window = serializers.ReplayMissingSerializer
+    answer = serializers.QueuedSerializer
+    answer_field = "queued"
+    service = staticmethod(services.subscription_replay_missing)
+
+
 class SubscriptionStatsView(SubscriptionView):
     @extend_schema(responses=serializers.StatsSerializer)
     def get(self, request, pk: int):
