@@ -26,6 +26,7 @@ from channels_app.models import (
     Variant,
     WebhookRegistration,
 )
+from channels_app.platforms.qualia import fetches
 from channels_app.platforms.registry import PLATFORMS
 from channels_app.platforms.shopify.registration import (
     RegistrationError,
@@ -115,7 +116,10 @@ class PlatformFilter(admin.SimpleListFilter):
 
 @admin.register(InboundEvent)
 class InboundEventAdmin(admin.ModelAdmin):
-    list_display = ["id", "platform", "topic", "account", "status", "attempts", "received_at"]
+    list_display = [
+        "id", "platform", "topic", "account", "status", "attempts", "next_attempt_at",
+        "received_at",
+    ]  # fmt: skip
     list_select_related = ["account"]
     list_filter = ["status", PlatformFilter, "received_at"]
     search_fields = ["=external_id", "topic"]
@@ -168,10 +172,18 @@ class ProjectionInline(admin.TabularInline):
 
 @admin.register(Activity)
 class ActivityAdmin(ProjectionAdmin):
-    list_display = ["order_id", "activity_type", "account", "received_at"]
+    list_display = [
+        "order_id", "activity_type", "account", "fetch_status", "fetch_attempts", "received_at",
+    ]  # fmt: skip
     list_select_related = ["account"]
-    list_filter = ["activity_type", "received_at"]
+    list_filter = ["activity_type", "fetch_status", "received_at"]
     search_fields = ["=order_id", "=message_id"]
+    actions = ["fetch_message_again"]
+
+    @admin.action(description="Fetch the message again (fetches that gave up)")
+    def fetch_message_again(self, request, queryset):
+        count = fetches.message_fetches_retry(activities=queryset)
+        self.message_user(request, f"{count} fetch(es) due again; the sweep queues them.")
 
 
 @admin.register(Message)

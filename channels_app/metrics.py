@@ -78,12 +78,12 @@ class InboundCollector:
         counts = selectors.inbound_events_backlog()
         backlog = GaugeMetricFamily(
             "inbound_backlog",
-            "Stored inbound events by platform and status: received (not processed yet) or "
-            "failed (waiting for a retry, or dead until reprocessed).",
+            "Stored inbound events by platform and status: received (not processed yet), "
+            "failed (waiting for a retry) or dead (until reprocessed).",
             labels=["platform", "status"],
         )
         platforms = sorted(set(PLATFORMS) | {platform for platform, _ in counts})
         for platform in platforms:
-            for status in (Status.RECEIVED, Status.FAILED):
+            for status in selectors.BACKLOG_STATUSES:
                 backlog.add_metric([platform, status], counts.get((platform, status), 0))
         yield backlog

@@ -4,6 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from webhooks.encryption import EncryptedTextField
 
@@ -91,6 +92,7 @@ class InboundEvent(models.Model):
         RECEIVED = "received", "Received"
         PROCESSED = "processed", "Processed"
         FAILED = "failed", "Failed"
+        DEAD = "dead", "Dead"
         IGNORED = "ignored", "Ignored"
 
     platform = models.CharField(max_length=50, help_text="Which receiver took it.")
@@ -112,9 +114,13 @@ class InboundEvent(models.Model):
         max_length=10,
         choices=Status.choices,
         default=Status.RECEIVED,
-        help_text="received → processed, failed (after the last retry: dead letter) or ignored.",
+        help_text="received → processed or ignored; failed waits for its next attempt; dead "
+        "gave up (after the last retry, or an error no retry clears) and waits for a reprocess.",
     )
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Processing attempts.")
+    attempts = models.PositiveIntegerField(default=0, help_text="Processing attempts.")
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a failed row is tried again (the sweep owns it)."
+    )
     error = models.TextField(blank=True, default="", help_text="Last processing error.")
     traceback = models.TextField(blank=True, default="", help_text="Its traceback.")
     received_at = models.DateTimeField(auto_now_add=True, help_text="When it was stored.")
@@ -128,6 +134,9 @@ class InboundEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "received_at"], name="inbound_status_received"),
+            models.Index(
+                fields=["next_attempt_at"], condition=Q(status="failed"), name="inbound_retry_due"
+            ),
             models.Index(fields=["account", "-received_at"], name="inbound_account_recent"),
         ]
 
@@ -153,8 +162,34 @@ class Activity(models.Model):
     timestamp_ms = models.BigIntegerField(help_text="Received time, Unix milliseconds.")
     received_at = models.DateTimeField(help_text="Received time.")
 
+    class Fetch(models.TextChoices):
+        NONE = "", "Nothing to fetch"
+        PENDING = "pending", "Pending"
+        FETCHED = "fetched", "Fetched"
+        DEAD = "dead", "Dead"
+
+    fetch_status = models.CharField(
+        max_length=10,
+        choices=Fetch.choices,
+        blank=True,
+        default=Fetch.NONE,
+        help_text="A `message` activity's fetch of its message from Qualia's API.",
+    )
+    fetch_attempts = models.PositiveIntegerField(default=0, help_text="Fetches tried.")
+    fetch_next_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a pending fetch is tried (the sweep owns it)."
+    )
+    fetch_error = models.TextField(blank=True, default="", help_text="The last fetch's error.")
+
     class Meta:
         verbose_name_plural = "activities"
+        indexes = [
+            models.Index(
+                fields=["fetch_next_at"],
+                condition=Q(fetch_status="pending"),
+                name="activity_fetch_due",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.activity_type} on {self.order_id}"

@@ -74,13 +74,22 @@ def inbound_events_failed_count() -> int:
     return InboundEvent.objects.filter(status=InboundEvent.Status.FAILED).count()
 
 
+def inbound_events_dead_count() -> int:
+    return InboundEvent.objects.filter(status=InboundEvent.Status.DEAD).count()
+
+
+BACKLOG_STATUSES = (
+    InboundEvent.Status.RECEIVED,
+    InboundEvent.Status.FAILED,
+    InboundEvent.Status.DEAD,
+)
+
+
 def inbound_events_backlog() -> dict[tuple[str, str], int]:
-    """(platform, status) -> how many rows wait to be processed (`received`) or failed: one
-    GROUP BY over the status index, for /metrics."""
+    """(platform, status) -> how many rows wait to be processed (`received`), for a retry
+    (`failed`) or for a reprocess (`dead`): one GROUP BY over the status index, for /metrics."""
     rows = (
-        InboundEvent.objects.filter(
-            status__in=[InboundEvent.Status.RECEIVED, InboundEvent.Status.FAILED]
-        )
+        InboundEvent.objects.filter(status__in=BACKLOG_STATUSES)
         .values("platform", "status")
         .annotate(n=Count("pk"))
         .order_by()

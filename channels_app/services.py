@@ -10,13 +10,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from channels_app import metrics
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.base import Unprocessable
 from webhooks import wake
+from webhooks.backoff import backoff_seconds
 from webhooks.services import event_publish
 from webhooks.untrusted import MalformedInput, json_parse
 
@@ -27,6 +28,7 @@ PROCESS_TASK = "channels_app.tasks.inbound_event_process_task"
 DRAIN_TASK = "channels_app.tasks.inbound_events_drain_task"
 _DRAIN_BATCH = 100
 _LOST_AFTER = timedelta(minutes=1)
+_SWEEP_BATCH = 1000
 _EXTERNAL_ID_LENGTH = InboundEvent._meta.get_field("external_id").max_length
 # Processing errors that the next try would meet again: recorded once, never retried.
 _FINAL_ERRORS = (Unprocessable, MalformedInput, DataError)
@@ -52,8 +54,7 @@ def _enqueue(event_ids: list[int], **options) -> None:
         try:
             current_app.send_task(PROCESS_TASK, args=[event_id], **options)
         except Exception:
-            # The row is committed: the sweep enqueues a `received` one again, and a `failed`
-            # one waits for reprocessing.
+            # The row is committed: the sweep enqueues it again while it is owed processing.
             logger.exception("inbound.enqueue_failed", extra={"inbound_event_id": event_id})
 
 
@@ -123,9 +124,9 @@ def inbound_account_wake(*, account_id: int, force: bool = False) -> None:
 def inbound_events_drain(*, account_id: int) -> int:
     """Process the account's received events, oldest first; returns how many were processed.
 
-    A failed one is queued for its retries (channels_app.tasks); the others go on. After
-    INBOUND_DRAIN_SECONDS the drain wakes itself again and stops, so one busy account queues
-    behind the others' work instead of holding a worker.
+    A failed one records its next attempt and the others go on. After INBOUND_DRAIN_SECONDS
+    the drain wakes itself again and stops, so one busy account queues behind the others'
+    work instead of holding a worker.
     """
     wake.wake_acknowledge(_wake_key(account_id))
     deadline = time.monotonic() + settings.INBOUND_DRAIN_SECONDS
@@ -136,12 +137,7 @@ def inbound_events_drain(*, account_id: int) -> int:
         .order_by("pk")[:_DRAIN_BATCH]
     ):
         for event in events:
-            try:
-                processed += inbound_event_process(event=event)
-            except Exception:
-                if settings.INBOUND_MAX_RETRIES > 0:
-                    # Its first retry, as the per-event task counts them.
-                    _enqueue([event.pk], countdown=2, retries=1)
+            processed += inbound_event_process(event=event)
             if time.monotonic() >= deadline:
                 inbound_account_wake(account_id=account_id, force=True)
                 return processed
@@ -152,53 +148,76 @@ def inbound_events_drain(*, account_id: int) -> int:
 def inbound_event_process(*, event: InboundEvent) -> bool:
     """Run the platform's handler in one transaction: projections and internal events.
 
-    The row is locked first and skipped when another worker holds it or it is already done,
-    so a duplicated message (a sweep, a drain and a retry racing) processes it once. Returns
-    whether it ran. On error the row records it (status failed, error, traceback) and the
-    exception goes on to the caller, whose retry policy decides whether this was the last try;
-    an error no retry can clear (Unprocessable, a body that is not JSON we hold, a value the
-    database refuses) is recorded and not raised, so it is not retried.
+    The row is locked first and skipped when another worker holds it, it is done, or it is
+    failed and not yet due, so a duplicated message (a sweep, a drain and a hint racing)
+    processes it once. Returns whether it ran. An error is recorded on the row with its
+    traceback: the row is `failed` with its next attempt time, which the sweep owns, or `dead`
+    after INBOUND_MAX_RETRIES retries, or at once for an error no retry can clear
+    (Unprocessable, a body that is not JSON we hold, a value the database refuses).
     """
     from channels_app.platforms.registry import platform_for
 
     started = time.monotonic()
     try:
         with transaction.atomic():
-            waiting = (
+            attempts = (
                 InboundEvent.objects.select_for_update(skip_locked=True)
-                .filter(pk=event.pk, status__in=[Status.RECEIVED, Status.FAILED])
-                .exists()
+                .filter(
+                    Q(status=Status.RECEIVED)
+                    | Q(status=Status.FAILED, next_attempt_at__lte=timezone.now()),
+                    pk=event.pk,
+                )
+                .values_list("attempts", flat=True)
+                .first()
             )
-            if not waiting:
+            if attempts is None:
                 return False
             handled = platform_for(event.platform).process(event, json_parse(bytes(event.body)))
             InboundEvent.objects.filter(pk=event.pk).update(
                 status=Status.PROCESSED if handled else Status.IGNORED,
-                attempts=F("attempts") + 1,
+                attempts=attempts + 1,
                 error="",
                 traceback="",
+                next_attempt_at=None,
                 processed_at=timezone.now(),
             )
     except _FINAL_ERRORS as exc:
-        _failure_record(event, exc, started)
+        _failure_record(event, exc, started, attempt=attempts + 1, final=True)
     except Exception as exc:
-        _failure_record(event, exc, started)
-        raise
+        _failure_record(event, exc, started, attempt=attempts + 1, final=False)
     else:
         outcome = Status.PROCESSED if handled else Status.IGNORED
         metrics.processing_observe(event=event, outcome=outcome, started=started)
     return True
 
 
-def _failure_record(event: InboundEvent, exc: Exception, started: float) -> None:
+def _failure_record(
+    event: InboundEvent, exc: Exception, started: float, *, attempt: int, final: bool
+) -> None:
+    """Record a failed attempt: due again after a backoff, or dead when no retry is left."""
     reason = str(exc) if isinstance(exc, Unprocessable) else f"{type(exc).__name__}: {exc}"
+    dead = final or attempt > settings.INBOUND_MAX_RETRIES
+    delay = backoff_seconds(attempt, cap_seconds=settings.INBOUND_BACKOFF_CAP_SECONDS)
     InboundEvent.objects.filter(pk=event.pk).update(
-        status=Status.FAILED,
-        attempts=F("attempts") + 1,
+        status=Status.DEAD if dead else Status.FAILED,
+        attempts=attempt,
+        next_attempt_at=None if dead else timezone.now() + timedelta(seconds=delay),
         error=_storable(reason[:2000]),
         traceback=_storable(traceback.format_exc()[-10000:]),
     )
-    metrics.processing_observe(event=event, outcome=Status.FAILED, started=started)
+    logger.warning(
+        "inbound.failed",
+        extra={"inbound_event_id": event.pk, "attempt": attempt, "dead": dead, "error": reason},
+    )
+    if not dead:
+        # A hint for the retry's time; the sweep is what guarantees it.
+        transaction.on_commit(
+            lambda: wake.wake_later(task=PROCESS_TASK, args=[event.pk], seconds=delay),
+            robust=True,
+        )
+    metrics.processing_observe(
+        event=event, outcome=Status.DEAD if dead else Status.FAILED, started=started
+    )
 
 
 def inbound_event_publish(*, event: InboundEvent, event_type: str, data: dict) -> None:
@@ -218,20 +237,25 @@ def inbound_event_publish(*, event: InboundEvent, event_type: str, data: dict) -
 
 
 def inbound_events_reprocess(*, events: QuerySet[InboundEvent]) -> int:
-    """Queue events again (one or many, e.g. every failed one since a date)."""
+    """Queue events again (one or many, e.g. every dead one since a date)."""
     ids = list(events.exclude(status=Status.RECEIVED).values_list("pk", flat=True))
-    InboundEvent.objects.filter(pk__in=ids).update(status=Status.RECEIVED, error="", traceback="")
+    InboundEvent.objects.filter(pk__in=ids).update(
+        status=Status.RECEIVED, next_attempt_at=None, error="", traceback=""
+    )
     transaction.on_commit(lambda: _enqueue(ids), robust=True)
     return len(ids)
 
 
 def inbound_events_sweep() -> int:
-    """Queue `received` rows whose message was lost (older than a minute, never processed)."""
-    ids = list(
-        InboundEvent.objects.filter(
-            status=Status.RECEIVED, received_at__lt=timezone.now() - _LOST_AFTER
-        ).values_list("pk", flat=True)[:1000]
-    )
+    """Queue what is owed processing whatever happened to its broker message: `received`
+    rows older than a minute, and `failed` rows whose next attempt is due."""
+    now = timezone.now()
+    lost = InboundEvent.objects.filter(status=Status.RECEIVED, received_at__lt=now - _LOST_AFTER)
+    due = InboundEvent.objects.filter(status=Status.FAILED, next_attempt_at__lte=now)
+    ids = [
+        *lost.values_list("pk", flat=True)[:_SWEEP_BATCH],
+        *due.order_by("next_attempt_at").values_list("pk", flat=True)[:_SWEEP_BATCH],
+    ]
     _enqueue(ids)
     return len(ids)
 
@@ -256,10 +280,6 @@ def default_account(*, platform: str, external_id: str, secret: str = "", passwo
         },
     )
     return account
-
-
-def inbound_max_retries() -> int:
-    return settings.INBOUND_MAX_RETRIES
 
 
 def channel_account_save(*, account: ChannelAccount, password: str | None = None, **fields):

@@ -3,25 +3,16 @@
 from celery import shared_task
 
 from channels_app import services
-from channels_app.models import Activity, InboundEvent, Message
-from channels_app.platforms.qualia.api import qualia_message_fetch
+from channels_app.models import InboundEvent
+from channels_app.platforms.qualia import fetches
 
 
-@shared_task(bind=True, max_retries=None)
-def inbound_event_process_task(self, event_id: int) -> None:
-    """Process one stored event; retried with backoff, left `failed` after the last try."""
+@shared_task
+def inbound_event_process_task(event_id: int) -> None:
+    """Process one stored event if it is owed processing; a failure records its own retry."""
     event = InboundEvent.objects.select_related("account__owner").filter(pk=event_id).first()
-    if event is None or event.status in (
-        InboundEvent.Status.PROCESSED,
-        InboundEvent.Status.IGNORED,
-    ):
-        return
-    try:
+    if event is not None:
         services.inbound_event_process(event=event)
-    except Exception as exc:
-        if self.request.retries >= services.inbound_max_retries():
-            return  # dead letter: the row stays `failed` with its error, for reprocessing
-        raise self.retry(exc=exc, countdown=2 ** (self.request.retries + 1)) from exc
 
 
 @shared_task
@@ -32,18 +23,17 @@ def inbound_events_drain_task(account_id: int) -> int:
 
 @shared_task
 def inbound_events_sweep_task() -> int:
-    """Beat: queue again the received events whose message was lost."""
+    """Beat: queue the events owed processing whose message was lost, and due retries."""
     return services.inbound_events_sweep()
 
 
-@shared_task(autoretry_for=(Exception,), retry_backoff=2, retry_backoff_max=300, max_retries=6)
+@shared_task
 def qualia_message_fetch_task(activity_id: int) -> None:
-    """Fetch a Qualia message after its activity was acknowledged; retried with backoff."""
-    activity = Activity.objects.select_related("account__owner").filter(pk=activity_id).first()
-    if (
-        activity is not None
-        and not Message.objects.filter(
-            account=activity.account, message_id=activity.message_id
-        ).exists()
-    ):
-        qualia_message_fetch(activity=activity)
+    """Fetch a Qualia message if its fetch is due; a failure records its own retry."""
+    fetches.message_fetch_attempt(activity_id=activity_id)
+
+
+@shared_task
+def qualia_message_fetches_sweep_task() -> int:
+    """Beat: queue every due Qualia message fetch."""
+    return fetches.message_fetches_sweep()

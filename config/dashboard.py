@@ -84,9 +84,9 @@ def dashboard_context(*, chart_window: str) -> dict:
             )
             for row in inbound.inbound_counts_by_platform_and_status(window=FIGURES_WINDOW)
         ],
-        "inbound_failed": (
-            inbound.inbound_events_failed_count(),
-            _inbound_url(status__exact="failed"),
+        "inbound_dead": (
+            inbound.inbound_events_dead_count(),
+            _inbound_url(status__exact="dead"),
         ),
         "top_failing": [
             (

@@ -223,6 +223,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The safety net of outbound delivery: stranded claims released, lost wakes sent again.
 DELIVERY_SWEEP_SECONDS = env.float("DELIVERY_SWEEP_SECONDS", default=5.0)
+# Inbound's: processing owed whose message was lost, and due retries (of both processing and
+# the Qualia message fetch).
+INBOUND_SWEEP_SECONDS = env.float("INBOUND_SWEEP_SECONDS", default=10.0)
 # Seeded into django-celery-beat's tables on beat start, then editable in the admin.
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "webhooks.tasks.worker_heartbeat_task", "schedule": 30.0},
@@ -230,7 +233,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscriptions.tasks.deliveries_sweep_task",
         "schedule": DELIVERY_SWEEP_SECONDS,
     },
-    "inbound-sweep": {"task": "channels_app.tasks.inbound_events_sweep_task", "schedule": 60.0},
+    "inbound-sweep": {
+        "task": "channels_app.tasks.inbound_events_sweep_task",
+        "schedule": INBOUND_SWEEP_SECONDS,
+    },
+    "qualia-message-fetches-sweep": {
+        "task": "channels_app.tasks.qualia_message_fetches_sweep_task",
+        "schedule": INBOUND_SWEEP_SECONDS,
+    },
     "deliveries-cleanup": {
         "task": "subscriptions.tasks.deliveries_cleanup_task",
         "schedule": crontab(hour=env.int("DELIVERY_CLEANUP_HOUR", default=2), minute=0),
@@ -295,7 +305,14 @@ METRICS_COLLECTORS = [
 # --- Inbound channels -------------------------------------------------------------------------
 MAX_PAYLOAD_SIZE_MB = env.int("MAX_PAYLOAD_SIZE_MB", default=10)
 INBOUND_RATE_LIMIT_PER_MINUTE = env.int("INBOUND_RATE_LIMIT_PER_MINUTE", default=6000)
+# Processing retries after the first attempt, each after a backoff of at most the cap; then the
+# row is dead (kept with its error, reprocessable).
 INBOUND_MAX_RETRIES = env.int("INBOUND_MAX_RETRIES", default=5)
+INBOUND_BACKOFF_CAP_SECONDS = env.int("INBOUND_BACKOFF_CAP_SECONDS", default=600)
+# The Qualia message fetch retries with backoff up to the cap for this long (Qualia outages
+# happen), then gives up as dead.
+QUALIA_FETCH_BACKOFF_CAP_SECONDS = env.int("QUALIA_FETCH_BACKOFF_CAP_SECONDS", default=900)
+QUALIA_FETCH_GIVE_UP_AFTER = timedelta(hours=env.int("QUALIA_FETCH_GIVE_UP_HOURS", default=48))
 # Receivers remember an account (and its decrypted secret) for this long per process.
 INBOUND_ACCOUNT_CACHE_SECONDS = env.int("INBOUND_ACCOUNT_CACHE_SECONDS", default=5)
 # A burst of webhooks for one account queues one drain: at most one wake per this many seconds

@@ -18,8 +18,8 @@ class InboundEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = InboundEvent
         fields = [
-            "id", "platform", "account", "topic", "external_id", "status", "attempts", "summary",
-            "error", "received_at", "processed_at",
+            "id", "platform", "account", "topic", "external_id", "status", "attempts",
+            "next_attempt_at", "summary", "error", "received_at", "processed_at",
         ]  # fmt: skip
 
     def get_summary(self, event) -> str:

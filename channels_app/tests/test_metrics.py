@@ -55,7 +55,7 @@ def test_each_answer_is_counted_by_platform_and_status_code(client, account):
 def test_processing_is_counted_by_outcome_with_its_latency_and_wait_since_receipt(client, account):
     assert send(client, fixture("orders_create"), "orders/create", "wh-1") == 200
     assert send(client, json.dumps({"id": 1}).encode(), "carts/create", "wh-2") == 200
-    # A topic Shopify repeated reaches us joined: it cannot be routed, so it fails for good.
+    # A topic Shopify repeated reaches us joined: it cannot be routed, so it is dead at once.
     assert send(client, fixture("orders_create"), "orders/create,orders/create", "wh-3") == 200
     InboundEvent.objects.update(received_at=timezone.now() - timedelta(seconds=30))
     before = scrape(client)
@@ -69,14 +69,15 @@ def test_processing_is_counted_by_outcome_with_its_latency_and_wait_since_receip
             name, platform="shopify", **labels
         )
 
-    for outcome in ("processed", "ignored", "failed"):
+    for outcome in ("processed", "ignored", "dead"):
         assert delta("inbound_processed_total", outcome=outcome) == 1, outcome
         assert delta("inbound_processing_duration_seconds_count", outcome=outcome) == 1, outcome
     assert 0 < delta("inbound_processing_duration_seconds_sum", outcome="processed") < 5
     assert delta("inbound_queue_wait_seconds_count") == 3
     assert 3 * 30 <= delta("inbound_queue_wait_seconds_sum") < 3 * 31
     assert after.value("inbound_backlog", platform="shopify", status="received") == 0
-    assert after.value("inbound_backlog", platform="shopify", status="failed") == 1
+    assert after.value("inbound_backlog", platform="shopify", status="failed") == 0
+    assert after.value("inbound_backlog", platform="shopify", status="dead") == 1
 
 
 def test_a_reprocessed_event_gives_no_second_queue_wait(client, account):
@@ -88,10 +89,10 @@ def test_a_reprocessed_event_gives_no_second_queue_wait(client, account):
     inbound_events_drain(account_id=account.pk)
 
     after = scrape(client)
-    failed = {"platform": "shopify", "outcome": "failed"}
+    dead = {"platform": "shopify", "outcome": "dead"}
     assert (
-        after.value("inbound_processed_total", **failed)
-        - before.value("inbound_processed_total", **failed)
+        after.value("inbound_processed_total", **dead)
+        - before.value("inbound_processed_total", **dead)
         == 1
     )
     assert after.value("inbound_queue_wait_seconds_count", platform="shopify") == before.value(

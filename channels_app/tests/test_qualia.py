@@ -156,8 +156,7 @@ def test_a_failing_handler_is_recorded_then_reprocessed_from_the_admin(
         raise RuntimeError("projection exploded")
 
     monkeypatch.setattr(handlers, "activity_process", broken)
-    with pytest.raises(RuntimeError):
-        inbound_event_process(event=event)
+    inbound_event_process(event=event)
     event.refresh_from_db()
     assert event.status == InboundEvent.Status.FAILED
     assert "projection exploded" in event.error
@@ -248,7 +247,13 @@ def test_a_database_outage_answers_503_not_200(tmp_path):
     assert response.json()["code"] == "unavailable"
 
 
-def test_the_task_retries_then_leaves_a_dead_letter(client, account, settings, monkeypatch):
+def test_a_failure_is_retried_from_its_row_with_backoff_then_left_dead(
+    client, account, settings, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from channels_app.platforms.qualia import handlers
     from channels_app.tasks import inbound_event_process_task
 
@@ -260,9 +265,21 @@ def test_the_task_retries_then_leaves_a_dead_letter(client, account, settings, m
         raise RuntimeError("still broken")
 
     monkeypatch.setattr(handlers, "activity_process", broken)
-    inbound_event_process_task.apply(args=[event.pk])  # eager: the retries run here too
+    delays = []
+    for attempt in (1, 2, 3):
+        before = timezone.now()
+        inbound_event_process_task.apply(args=[event.pk])
+        inbound_event_process_task.apply(args=[event.pk])  # not due yet: nothing runs
+        event.refresh_from_db()
+        assert event.attempts == attempt
+        if event.next_attempt_at:
+            delays.append((event.next_attempt_at - before).total_seconds())
+            InboundEvent.objects.filter(pk=event.pk).update(  # the backoff passes
+                next_attempt_at=timezone.now() - timedelta(seconds=1)
+            )
 
-    event.refresh_from_db()
-    assert event.status == InboundEvent.Status.FAILED
-    assert event.attempts == 3  # the first try and two retries
+    assert event.status == InboundEvent.Status.DEAD  # the first try and two retries
+    assert event.next_attempt_at is None
     assert "still broken" in event.error
+    assert 1.5 < delays[0] < 2.5  # 2 s, ±20 %
+    assert 3 < delays[1] < 5  # then 4 s

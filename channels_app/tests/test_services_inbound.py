@@ -70,23 +70,28 @@ def test_a_drain_processes_every_received_event_of_its_account(account, other_us
     assert elsewhere.status == InboundEvent.Status.RECEIVED
 
 
-def test_a_failing_event_is_queued_for_retry_and_the_others_go_on(account, broker, monkeypatch):
+def test_a_failing_event_records_its_retry_and_the_others_go_on(
+    account, broker, monkeypatch, django_capture_on_commit_callbacks
+):
     def broken(event, payload):
         raise RuntimeError("handler bug")
 
     monkeypatch.setitem(handlers.TYPES, "customer.created", broken)
     first, second = store(account, 1), store(account, 2)
     InboundEvent.objects.filter(pk=second.pk).update(topic="customer.deleted")
+    broker.flushdb()  # what storing queued
 
-    inbound_events_drain(account_id=account.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound_events_drain(account_id=account.pk)
 
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, first.attempts, first.error) == (
         InboundEvent.Status.FAILED, 1, "RuntimeError: handler bug",
     )  # fmt: skip
+    assert first.next_attempt_at is not None  # the row owns its retry
     assert second.status == InboundEvent.Status.IGNORED
-    assert broker.llen("inbound") == 1  # the retry of the failed one
+    assert broker.llen("inbound") == 1  # a hint for the retry's time
 
 
 @pytest.mark.django_db(transaction=True)

@@ -97,7 +97,7 @@ def test_inbound_figures_by_platform_and_status_link_to_their_lists(admin_client
     account = ChannelAccount.objects.create(
         owner=user, platform="shopify", name="s", external_id="s.myshopify.com"
     )
-    for number, status in enumerate(["processed", "processed", "failed"]):
+    for number, status in enumerate(["processed", "processed", "failed", "dead"]):
         InboundEvent.objects.create(
             platform="shopify", account=account, topic="orders/create",
             external_id=str(number), body=b"{}", headers={}, status=status,
@@ -109,13 +109,14 @@ def test_inbound_figures_by_platform_and_status_link_to_their_lists(admin_client
         (row["platform"], row["status"]): (row["count"], url) for row, url in dashboard["inbound"]
     }
     assert {key: count for key, (count, _) in rows.items()} == {
+        ("shopify", "dead"): 1,
         ("shopify", "failed"): 1,
         ("shopify", "processed"): 2,
     }
     failed_list = admin_client.get(rows[("shopify", "failed")][1])
     assert failed_list.context["cl"].result_count == 1
-    assert dashboard["inbound_failed"][0] == 1
-    assert admin_client.get(dashboard["inbound_failed"][1]).context["cl"].result_count == 1
+    assert dashboard["inbound_dead"][0] == 1
+    assert admin_client.get(dashboard["inbound_dead"][1]).context["cl"].result_count == 1
 
 
 def test_links_keep_their_figures_time_window(admin_client, known_deliveries, user):

@@ -1,9 +1,9 @@
 """Qualia activities: store each one and publish `qualia.activity.<type>` to the owner."""
 
-from django.db import transaction
 from django.utils import timezone
 
 from channels_app.models import Activity, InboundEvent
+from channels_app.platforms.qualia import fetches
 from channels_app.services import inbound_event_publish
 
 
@@ -22,9 +22,7 @@ def activity_process(event: InboundEvent, payload: dict) -> bool:
         },
     )
     if created and activity.activity_type == "message":
-        from channels_app.tasks import qualia_message_fetch_task  # tasks import handlers
-
-        transaction.on_commit(lambda: qualia_message_fetch_task.delay(activity.pk), robust=True)
+        fetches.message_fetch_owe(activity=activity)
     if created:
         inbound_event_publish(
             event=event,
