@@ -212,6 +212,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_PREFETCH_MULTIPLIER", default=4)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # A slow mail server must not hold a process that pumps deliveries.
+    "subscriptions.tasks.operational_email_task": {"queue": "default"},
     "subscriptions.tasks.*": {"queue": "deliveries"},
     "channels_app.tasks.*": {"queue": "inbound"},
 }
@@ -376,6 +378,16 @@ DELIVERY_RETENTION = timedelta(days=env.int("DELIVERY_RETENTION_DAYS", default=3
 # A claimed delivery is stranded (its worker died) after its timeout + this margin.
 DELIVERY_CLAIM_MARGIN_SECONDS = env.int("DELIVERY_CLAIM_MARGIN_SECONDS", default=30)
 DELIVERY_WAKE_DEBOUNCE_SECONDS = env.int("DELIVERY_WAKE_DEBOUNCE_SECONDS", default=10)
+# Operational events (subscriptions.operational): at most one endpoint.failing and one
+# delivery.exhausted per endpoint per window; the owner is emailed about endpoint.disabled and
+# delivery.exhausted unless OPERATIONAL_EMAILS is off. Email goes to the console in
+# development, else over EMAIL_URL (e.g. smtp+tls://user:password@smtp.example.com:587).
+OPERATIONAL_EVENT_WINDOW_SECONDS = env.int("OPERATIONAL_EVENT_WINDOW_SECONDS", default=60)
+OPERATIONAL_EMAILS = env.bool("OPERATIONAL_EMAILS", default=True)
+vars().update(
+    env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webhooks@localhost")
 STAFF_USERNAME = env.str("STAFF_USERNAME", default="admin")
 STAFF_EMAIL = env.str("STAFF_EMAIL", default="admin@localhost")
 STAFF_PASSWORD = env.str("STAFF_PASSWORD", default="")

@@ -5,11 +5,14 @@ inserted by one statement inside the event's own INSERT (webhooks.publishing): a
 1,000 subscriptions is one round trip, not one task or one query per subscription; type,
 channels and payload filter (subscriptions.filters) are all conditions of that statement. A
 pump is woken once the event commits: one message for the event, however many it made.
+
+An operational event (subscriptions.operational) never goes to the subscription it is about,
+so an endpoint cannot feed on its own failures; only those events carry that extra condition.
 """
 
 from django.db import transaction
 
-from subscriptions import filters
+from subscriptions import filters, operational
 from subscriptions.delivery import wire
 from subscriptions.delivery.dispatch import deliveries_wake
 from subscriptions.models import Delivery, Subscription
@@ -22,6 +25,7 @@ Status = Delivery.Status
 
 class DeliveryFanOut(PublishHook):
     def statement(self, *, event: Event) -> tuple[str, list]:
+        about = operational.subject_subscription_id(event)
         sql = f"""
             INSERT INTO {Delivery._meta.db_table}
                 (event_id, subscription_id, status, attempt_count, next_attempt_at, last_error,
@@ -39,24 +43,28 @@ class DeliveryFanOut(PublishHook):
                     ),
                     s.filter_path::jsonpath, '{{}}', true
                 ))
+                {"AND s.id <> %s" if about is not None else ""}
             RETURNING subscription_id
         """  # noqa: S608  (table names from model metadata, values as parameters)
-        return sql, [
+        params = [
             Status.PENDING,
             catalog.patterns_matching(event.event_type),
             event.channels,
             wire.timestamp(event),
         ]
+        return sql, params if about is None else [*params, about]
 
     def create(self, *, event: Event) -> int:
         wanted = catalog.patterns_matching(event.event_type)
+        about = operational.subject_subscription_id(event)
         payload = wire.payload(event)
         subscription_ids = [
             pk
             for pk, patterns, channels, spec in Subscription.objects.filter(
                 owner_id=event.owner_id, is_active=True, deleted_at__isnull=True
             ).values_list("pk", "event_types", "channels", "filter")
-            if not set(patterns).isdisjoint(wanted)
+            if pk != about
+            and not set(patterns).isdisjoint(wanted)
             and (not channels or not set(channels).isdisjoint(event.channels))
             and (not spec or filters.matches(spec, payload))
         ]

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from subscriptions import operational
 from subscriptions.delivery import maintenance, pump
 
 
@@ -23,3 +24,9 @@ def deliveries_sweep_task() -> dict:
 def deliveries_cleanup_task() -> dict:
     """Beat, daily: delete finished history past the retention period."""
     return maintenance.deliveries_cleanup()
+
+
+@shared_task
+def operational_email_task(event_id: int) -> bool:
+    """Email an endpoint's owner about an operational event, once (routed to `default`)."""
+    return operational.operational_email_send(event_id=event_id)

@@ -10,6 +10,10 @@ open its circuit for `DELIVERY_BREAKER_COOLDOWN_SECONDS` (deliveries stay pendin
 probe decides), a 410 Gone or a streak as old as `DELIVERY_DISABLE_AFTER` disables it. Several
 pumps record the same endpoint at once, so the streak is updated with SQL arithmetic, never by
 writing back a count read earlier. A healthy endpoint that stays healthy costs no write.
+
+What the owner should hear about (a circuit opening or closing, a disable, deliveries that
+failed for good) goes to subscriptions.operational once it is written, which publishes it as
+operational events after the commit, rate-limited, and never raises into recording.
 """
 
 import logging
@@ -23,7 +27,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from subscriptions import metrics
+from subscriptions import metrics, operational
 from subscriptions.delivery import retry
 from subscriptions.delivery.sending import Sending
 from subscriptions.models import Delivery, DeliveryAttempt, Subscription
@@ -82,6 +86,10 @@ def attempts_record(completed: list[Completed]) -> None:
         streaks[c.sending.subscription.pk].append((c, decision.outcome))
     for outcomes in streaks.values():
         _endpoint_health_update(outcomes)
+        operational.deliveries_exhausted(
+            subscription=outcomes[0][0].sending.subscription,
+            deliveries=[c.sending.delivery for c, o in outcomes if o == retry.Outcome.FAILED],
+        )
 
 
 def record_final_attempt(*, sending: Sending, result: SendResult, outcome: retry.Outcome) -> None:
@@ -132,10 +140,9 @@ def _endpoint_health_update(outcomes: list[tuple[Completed, retry.Outcome]]) -> 
     # A 410 asks us to stop whatever else the endpoint answered around it.
     gone = next((c for c, outcome in outcomes if outcome == retry.Outcome.GONE), None)
     if gone is not None:
-        subscription_disable(
-            subscription=subscription,
-            reason=f"The endpoint answered {gone.result.status_code} Gone.",
-        )
+        reason = f"The endpoint answered {gone.result.status_code} Gone."
+        if subscription_disable(subscription=subscription, reason=reason):
+            operational.endpoint_disabled(subscription=subscription, cause="gone", reason=reason)
         return
     first_failure_at = failures[0][0].finished_at if failures else None
     endpoint = Subscription.objects.filter(pk=subscription.pk)
@@ -145,6 +152,7 @@ def _endpoint_health_update(outcomes: list[tuple[Completed, retry.Outcome]]) -> 
         endpoint.update(
             consecutive_failures=len(failures), failing_since=first_failure_at, paused_until=None
         )
+        operational.endpoint_recovered(subscription=subscription)
     else:
         endpoint.update(
             consecutive_failures=F("consecutive_failures") + len(failures),
@@ -157,10 +165,9 @@ def _endpoint_health_update(outcomes: list[tuple[Completed, retry.Outcome]]) -> 
     ).get()
     now = timezone.now()
     if failing_since and now - failing_since >= settings.DELIVERY_DISABLE_AFTER:
-        subscription_disable(
-            subscription=subscription,
-            reason=f"Failing continuously since {failing_since.isoformat()}.",
-        )
+        reason = f"Failing continuously since {failing_since.isoformat()}."
+        if subscription_disable(subscription=subscription, reason=reason):
+            operational.endpoint_disabled(subscription=subscription, cause="failing", reason=reason)
     elif streak >= settings.DELIVERY_BREAKER_THRESHOLD and not (
         paused_until and paused_until > now
     ):
@@ -174,13 +181,24 @@ def _endpoint_health_update(outcomes: list[tuple[Completed, retry.Outcome]]) -> 
                 "paused_until": paused_until.isoformat(),
             },
         )
+        operational.endpoint_failing(
+            subscription=subscription,
+            consecutive_failures=streak,
+            failing_since=failing_since,
+            paused_until=paused_until,
+            last_result=failures[-1][0].result,
+        )
 
 
-def subscription_disable(*, subscription: Subscription, reason: str) -> None:
-    """Stop sending to a subscription; what it still owed fails, so `recover` can re-queue it."""
+def subscription_disable(*, subscription: Subscription, reason: str) -> bool:
+    """Stop sending to a subscription; what it still owed fails, so `recover` can re-queue it.
+
+    True when this call disabled it; False when it was inactive already (another pump
+    recorded a 410 from it first, or its owner switched it off), whose reason is kept.
+    """
     now = timezone.now()
     with transaction.atomic():
-        Subscription.objects.filter(pk=subscription.pk).update(
+        disabled = Subscription.objects.filter(pk=subscription.pk, is_active=True).update(
             is_active=False, disabled_reason=reason[:500], paused_until=None, updated_at=now
         )
         Delivery.objects.filter(
@@ -193,7 +211,11 @@ def subscription_disable(*, subscription: Subscription, reason: str) -> None:
             completed_at=now,
             updated_at=now,
         )
-    subscription.is_active, subscription.disabled_reason = False, reason
+    subscription.is_active = False
+    if not disabled:
+        return False
+    subscription.disabled_reason = reason
     logger.warning(
         "endpoint.disabled", extra={"subscription_id": subscription.pk, "reason": reason}
     )
+    return True
