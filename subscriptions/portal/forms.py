@@ -4,6 +4,7 @@ what is valid, so the portal and the REST API accept exactly the same endpoints.
 import json
 
 from django import forms
+from django.utils import timezone
 
 from subscriptions.api.serializers import MASKED_HEADER_VALUE, SubscriptionSerializer
 from subscriptions.models import (
@@ -16,6 +17,7 @@ from subscriptions.models import (
     MAX_TIMEOUT_SECONDS,
     Subscription,
 )
+from subscriptions.services import REPLAY_WINDOW_MAX
 from webhooks import catalog
 from webhooks.untrusted import MalformedInput, json_parse
 
@@ -146,9 +148,9 @@ class EndpointForm(forms.Form):
         return cleaned
 
 
-class RecoverForm(forms.Form):
-    """A window in UTC, `since` inclusive, `until` exclusive (empty: now), whose failed
-    deliveries go back to pending."""
+class WindowForm(forms.Form):
+    """A window in UTC, `since` inclusive, `until` exclusive (empty: now), of at most
+    REPLAY_WINDOW_MAX: what recover re-queues and replay-missing sends."""
 
     since = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     until = forms.DateTimeField(
@@ -160,4 +162,6 @@ class RecoverForm(forms.Form):
         since, until = cleaned.get("since"), cleaned.get("until")
         if since and until and until <= since:
             self.add_error("until", "Must be later than since.")
+        elif since and (until or timezone.now()) - since > REPLAY_WINDOW_MAX:
+            self.add_error("since", f"The window may span at most {REPLAY_WINDOW_MAX.days} days.")
         return cleaned

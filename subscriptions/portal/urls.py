@@ -17,6 +17,11 @@ urlpatterns = [
     path("endpoints/<int:pk>/test", views.endpoint_test, name="endpoint-test"),
     path("endpoints/<int:pk>/rotate-secret", views.endpoint_rotate, name="endpoint-rotate"),
     path("endpoints/<int:pk>/recover", views.endpoint_recover, name="endpoint-recover"),
+    path(
+        "endpoints/<int:pk>/replay-missing",
+        views.endpoint_replay_missing,
+        name="endpoint-replay-missing",
+    ),
     path("endpoints/<int:pk>/deliveries", views.delivery_list, name="deliveries"),
     path("endpoints/<int:pk>/deliveries/<int:delivery_id>", views.delivery_detail, name="delivery"),
     path(

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from subscriptions import selectors, services
 from subscriptions.models import Subscription
 from subscriptions.portal import selectors as portal_selectors
-from subscriptions.portal.forms import EndpointForm, RecoverForm
+from subscriptions.portal.forms import EndpointForm, WindowForm
 from webhooks import catalog
 from webhooks.services import PortalLinkInvalid, portal_link_redeem
 from webhooks.untrusted import MalformedInput, json_parse
@@ -137,7 +137,7 @@ def endpoint_detail(request, pk: int):
             "recent": portal_selectors.delivery_page(
                 subscription=subscription, size=RECENT_DELIVERIES
             ),
-            "recover_form": RecoverForm(),
+            "window_form": WindowForm(),
         },
     )
 
@@ -162,18 +162,35 @@ def endpoint_rotate(request, pk: int):
     return render(request, "portal/secret.html", {"endpoint": subscription, "created": False})
 
 
-@require_POST
-@portal_login_required
-def endpoint_recover(request, pk: int):
+def _over_window(request, pk: int, service, done: str):
     subscription = _endpoint(request, pk)
-    form = RecoverForm(request.POST)
+    form = WindowForm(request.POST)
     if not form.is_valid():
         for problems in form.errors.values():
             messages.error(request, " ".join(problems))
         return redirect("portal:endpoint", pk=pk)
-    count = services.subscription_recover(subscription=subscription, **form.cleaned_data)
-    messages.success(request, f"{count} failed deliveries queued again.")
+    count = service(subscription=subscription, **form.cleaned_data)
+    messages.success(request, done.format(count=count))
     return redirect("portal:endpoint", pk=pk)
+
+
+@require_POST
+@portal_login_required
+def endpoint_recover(request, pk: int):
+    return _over_window(
+        request, pk, services.subscription_recover, "{count} failed deliveries queued again."
+    )
+
+
+@require_POST
+@portal_login_required
+def endpoint_replay_missing(request, pk: int):
+    return _over_window(
+        request,
+        pk,
+        services.subscription_replay_missing,
+        "{count} missed events queued for delivery.",
+    )
 
 
 @require_GET

@@ -59,6 +59,7 @@ def test_the_list_shows_only_the_users_own_endpoints(portal, user, others_endpoi
         ("post", "/portal/endpoints/{pk}/test"),
         ("post", "/portal/endpoints/{pk}/rotate-secret"),
         ("post", "/portal/endpoints/{pk}/recover"),
+        ("post", "/portal/endpoints/{pk}/replay-missing"),
     ],
 )
 def test_another_users_endpoint_is_a_404(portal, others_endpoint, method, path):
@@ -100,6 +101,7 @@ def test_a_deleted_endpoint_is_a_404(portal, user):
         "/portal/endpoints/{pk}/test",
         "/portal/endpoints/{pk}/rotate-secret",
         "/portal/endpoints/{pk}/recover",
+        "/portal/endpoints/{pk}/replay-missing",
         "/portal/filter-check",
         "/portal/logout",
     ],
@@ -286,3 +288,36 @@ def test_recover_leaves_failed_deliveries_after_the_window_alone(portal, user):
 
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.FAILED
+
+
+def test_replay_missing_sends_the_events_the_endpoint_missed_once(portal, user):
+    from django.utils import timezone
+
+    from webhooks.services import event_publish
+
+    endpoint = subscription_create(owner=user, url="http://127.0.0.1:9/", event_types=["task.*"])
+    Subscription.objects.filter(pk=endpoint.pk).update(is_active=False)
+    missed = event_publish(owner=user, event_type="task.completed", data={}).event
+    event_publish(owner=user, event_type="email.received", data={})  # not its type
+    Subscription.objects.filter(pk=endpoint.pk).update(is_active=True)
+    since = (timezone.now() - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")
+
+    for _ in range(2):  # a second replay sends nothing new
+        response = portal.post(f"/portal/endpoints/{endpoint.pk}/replay-missing", {"since": since})
+        assert response.status_code == 302
+
+    assert list(Delivery.objects.values_list("event_id", flat=True)) == [missed.pk]
+
+
+def test_a_window_longer_than_the_replay_limit_is_refused(portal, user):
+    from django.utils import timezone
+
+    endpoint = subscription_create(owner=user, url="http://127.0.0.1:9/", event_types=["*"])
+    since = (timezone.now() - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M")
+
+    response = portal.post(
+        f"/portal/endpoints/{endpoint.pk}/replay-missing", {"since": since}, follow=True
+    )
+
+    assert "at most 30 days" in response.content.decode()
+    assert not Delivery.objects.exists()
