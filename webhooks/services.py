@@ -274,6 +274,38 @@ def portal_link_create(
     return link, raw_token
 
 
+def _usable_links(key_hash: str, now):
+    return PortalLink.objects.filter(
+        key_hash=key_hash,
+        used_at__isnull=True,
+        expires_at__gt=now,
+        user__is_active=True,
+        user__is_staff=False,
+        user__is_superuser=False,
+    )
+
+
+def _why_unusable(key_hash: str, now) -> str:
+    link = PortalLink.objects.filter(key_hash=key_hash).first()
+    if link is None:
+        return "This link is not valid."
+    if link.used_at is not None:
+        return "This link was already used. Ask for a new one."
+    if link.expires_at <= now:
+        return "This link has expired. Ask for a new one."
+    return "This link cannot log this account in."
+
+
+def portal_link_check(*, raw_token: str) -> None:
+    """Raise PortalLinkInvalid unless the link would log its user in, without using it: what
+    a visit shows before the visitor confirms (a mail scanner or a link preview fetching the
+    URL must not use up a single-use link)."""
+    now = timezone.now()
+    key_hash = _token_hash(raw_token)
+    if not _usable_links(key_hash, now).exists():
+        raise PortalLinkInvalid(_why_unusable(key_hash, now))
+
+
 def portal_link_redeem(*, raw_token: str):
     """The active user the link logs in, marking it used; raises PortalLinkInvalid when it is
     unknown, used, expired, or its user inactive or staff by now.
@@ -282,22 +314,8 @@ def portal_link_redeem(*, raw_token: str):
     """
     now = timezone.now()
     key_hash = _token_hash(raw_token)
-    claimed = PortalLink.objects.filter(
-        key_hash=key_hash,
-        used_at__isnull=True,
-        expires_at__gt=now,
-        user__is_active=True,
-        user__is_staff=False,
-        user__is_superuser=False,
-    ).update(used_at=now)
-    link = PortalLink.objects.select_related("user").filter(key_hash=key_hash).first()
-    if claimed:
-        logger.info("portal_link.used", extra={"portal_link_id": link.pk, "user_id": link.user_id})
-        return link.user
-    if link is None:
-        raise PortalLinkInvalid("This link is not valid.")
-    if link.used_at is not None:
-        raise PortalLinkInvalid("This link was already used. Ask for a new one.")
-    if link.expires_at <= now:
-        raise PortalLinkInvalid("This link has expired. Ask for a new one.")
-    raise PortalLinkInvalid("This link cannot log this account in.")
+    if not _usable_links(key_hash, now).update(used_at=now):
+        raise PortalLinkInvalid(_why_unusable(key_hash, now))
+    link = PortalLink.objects.select_related("user").get(key_hash=key_hash)
+    logger.info("portal_link.used", extra={"portal_link_id": link.pk, "user_id": link.user_id})
+    return link.user

@@ -15,14 +15,14 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from subscriptions import selectors, services
 from subscriptions.models import Subscription
 from subscriptions.portal import selectors as portal_selectors
 from subscriptions.portal.forms import EndpointForm, WindowForm
 from webhooks import catalog
-from webhooks.services import PortalLinkInvalid, portal_link_redeem
+from webhooks.services import PortalLinkInvalid, portal_link_check, portal_link_redeem
 from webhooks.untrusted import MalformedInput, json_parse
 
 portal_login_required = login_required(login_url="portal:login")
@@ -39,21 +39,33 @@ class PortalLoginView(LoginView):
         return reverse("portal:endpoints")
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @never_cache
 def link_redeem(request, token: str):
-    """A portal link logs its user in once, then redirects, so the token leaves the address
-    bar; a used, expired or unknown one logs nobody in and says why."""
+    """A portal link logs its user in once. A visit (GET) only shows a button that confirms
+    it (POST), since mail scanners and link previews fetch URLs and would use the link up;
+    the confirmation logs in and redirects, so the token leaves the address bar. A used,
+    expired or unknown link logs nobody in and says why."""
+    referrer_policy = "no-referrer"  # the token must not travel in a Referer
     try:
-        user = portal_link_redeem(raw_token=token)
+        if request.method != "POST":
+            portal_link_check(raw_token=token)
+            response = render(request, "portal/link_confirm.html")
+            # Under no-referrer the confirming POST would carry `Origin: null`, which CSRF
+            # protection refuses; same-origin keeps the token on this site.
+            referrer_policy = "same-origin"
+        else:
+            login(
+                request,
+                portal_link_redeem(raw_token=token),
+                backend="django.contrib.auth.backends.ModelBackend",
+            )
+            response = redirect("portal:endpoints")
     except PortalLinkInvalid as invalid:
         response = render(
             request, "portal/link_invalid.html", {"reason": invalid.reason}, status=410
         )
-    else:
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        response = redirect("portal:endpoints")
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = referrer_policy
     return response
 
 

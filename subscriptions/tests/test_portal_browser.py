@@ -36,6 +36,7 @@ def test_a_subscriber_walks_the_portal_from_a_link_to_a_rotated_secret(
     link = portal_link(base_url, user)
 
     page.goto(link)
+    page.get_by_role("button", name="Open the portal").click()
     expect(page).to_have_url(f"{base_url}/portal/")
     expect(page.locator("h1")).to_have_text("Endpoints")
 
@@ -99,6 +100,7 @@ def test_a_portal_link_opened_twice_shows_why_the_second_time(app_server, page, 
     _, base_url = app_server
     link = portal_link(base_url, user)
     page.goto(link)
+    page.get_by_role("button", name="Open the portal").click()
     page.context.clear_cookies()
 
     page.goto(link)

@@ -53,10 +53,22 @@ def test_a_staff_account_gets_no_portal_link(django_user_model):
     assert not PortalLink.objects.exists()
 
 
+def test_a_visit_only_asks_to_confirm_so_a_link_preview_does_not_use_the_link(api, user):
+    path = link_path(api)
+    Client().get(path)  # a mail scanner or a chat's link preview
+
+    page = Client().get(path)
+
+    assert page.status_code == 200
+    assert b'id="link-continue"' in page.content
+    assert b"csrfmiddlewaretoken" in page.content
+    assert PortalLink.objects.get().used_at is None
+
+
 def test_a_link_logs_its_user_in_and_leaves_the_address_bar(api, user):
     browser = Client()
 
-    response = browser.get(link_path(api))
+    response = browser.post(link_path(api))
 
     assert response.status_code == 302
     assert response["Location"] == "/portal/"
@@ -65,10 +77,11 @@ def test_a_link_logs_its_user_in_and_leaves_the_address_bar(api, user):
 
 def test_a_link_used_twice_logs_nobody_in_the_second_time(api):
     path = link_path(api)
-    Client().get(path)
+    Client().post(path)
     second = Client()
 
     response = second.get(path)
+    assert second.post(path).status_code == 410
 
     assert response.status_code == 410
     assert b"already used" in response.content
@@ -81,6 +94,7 @@ def test_an_expired_link_logs_nobody_in(user):
     browser = Client()
 
     response = browser.get(f"/portal/link/{token}")
+    assert browser.post(f"/portal/link/{token}").status_code == 410
 
     assert response.status_code == 410
     assert b"expired" in response.content
@@ -91,7 +105,7 @@ def test_an_expired_link_logs_nobody_in(user):
 def test_an_unknown_link_logs_nobody_in():
     browser = Client()
 
-    response = browser.get("/portal/link/not-a-token")
+    response = browser.post("/portal/link/not-a-token")
 
     assert response.status_code == 410
     assert "_auth_user_id" not in browser.session
@@ -102,7 +116,7 @@ def test_a_link_of_a_deactivated_user_logs_nobody_in(user):
     user.is_active = False
     user.save()
 
-    response = Client().get(f"/portal/link/{token}")
+    response = Client().post(f"/portal/link/{token}")
 
     assert response.status_code == 410
 
