@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from subscriptions import filters
+from subscriptions import filters, operational
 from subscriptions.delivery import recording, retry, sending, wire
 from subscriptions.delivery.dispatch import deliveries_wake
 from subscriptions.models import Delivery, Subscription
@@ -201,13 +201,15 @@ REPLAY_BATCH_SIZE = 5000
 
 def subscription_wants(*, subscription: Subscription, event: Event) -> bool:
     """Whether the fan-out gives `event` to `subscription`, active or not: one of its event
-    types, one of its channels when it lists any, and its payload filter when it has one.
+    types, one of its channels when it lists any, its payload filter when it has one, and
+    not an operational event about the subscription itself.
 
     The one Python definition of a match, for SQLite; `_replay_batch_statement` says the
     same in SQL.
     """
     return (
-        catalog.matches_any(subscription.event_types, event.event_type)
+        operational.subject_subscription_id(event) != subscription.pk
+        and catalog.matches_any(subscription.event_types, event.event_type)
         and (not subscription.channels or not set(subscription.channels).isdisjoint(event.channels))
         and (not subscription.filter or filters.matches(subscription.filter, wire.payload(event)))
     )
@@ -289,12 +291,24 @@ def _replay_batch_statement(
         filter_params = [subscription.filter_path]
     else:
         filter_condition, filter_params = "TRUE", []
+    # operational.subject_subscription_id: an event the module published about this endpoint.
+    about_itself = """(
+        e.source = %s AND e.event_type = ANY(%s::text[])
+        AND jsonb_typeof(e.data -> 'endpoint_id') = 'number'
+        AND e.data ->> 'endpoint_id' = %s
+    )"""
+    about_params = [
+        operational.SOURCE,
+        sorted(catalog.OPERATIONAL_EVENT_TYPES),
+        str(subscription.pk),
+    ]
     sql = f"""
         WITH batch AS (
             SELECT e.id, e.created_at FROM {Event._meta.db_table} e
             WHERE e.owner_id = %s AND e.created_at >= %s AND e.created_at < %s
                 AND (e.created_at, e.id) > (%s, %s) AND e.event_type <> %s
                 AND {type_condition} AND {channel_condition} AND {filter_condition}
+                AND {about_itself} IS NOT TRUE
                 AND NOT EXISTS (
                     SELECT 1 FROM {Delivery._meta.db_table} d
                     WHERE d.event_id = e.id AND d.subscription_id = %s
@@ -314,7 +328,7 @@ def _replay_batch_statement(
     """  # noqa: S608  (table names from model metadata, values as parameters)
     params = [
         subscription.owner_id, *window, *after, catalog.TEST_EVENT_TYPE, *type_params,
-        *channel_params, *filter_params, subscription.pk, REPLAY_BATCH_SIZE,
+        *channel_params, *filter_params, *about_params, subscription.pk, REPLAY_BATCH_SIZE,
         subscription.pk, Status.PENDING, now, now, now,
     ]  # fmt: skip
     return sql, params

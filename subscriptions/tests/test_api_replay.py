@@ -150,6 +150,36 @@ def test_replay_missing_never_sends_another_subscriptions_test_event(api, user, 
     assert replay(api, pk, since=ago(hours=1)).json() == {"queued": 0}
 
 
+@pytest.mark.django_db(transaction=True)  # recording publishes once its results commit
+def test_replay_missing_never_sends_an_endpoint_its_own_endpoint_disabled(api, user, receiver):
+    pk = create(api, receiver, event_types=["*"])
+    receiver.default = Reply(status=410)
+    publish(user)
+    deliveries_pump(idle_seconds=0)
+    assert Event.objects.filter(event_type="endpoint.disabled", data__endpoint_id=pk).exists()
+    receiver.default = Reply(status=200)
+    set_active(api, pk, True)
+
+    assert replay(api, pk, since=ago(hours=1)).json() == {"queued": 0}
+
+
+def test_replay_missing_sends_operational_events_about_other_endpoints(user, receiver):
+    subscription = disabled_subscription(user, receiver, event_types=["endpoint.*"])
+    mine, others, not_the_engines = (
+        publish(user, "endpoint.disabled", data={"endpoint_id": endpoint}, source=source)
+        for endpoint, source in (
+            (subscription.pk, "system"),
+            (subscription.pk + 1, "system"),
+            (subscription.pk, "api"),  # only the engine's own events name a subject
+        )
+    )
+
+    replay_last_hour(subscription)
+
+    assert mine.source == "system"
+    assert replayed_event_ids() == [others.pk, not_the_engines.pk]
+
+
 @pytest.mark.parametrize(
     ("patterns", "wanted"),
     [
