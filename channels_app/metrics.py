@@ -28,7 +28,8 @@ REJECTED = Counter(
 PROCESSED = Counter(
     "inbound_processed_total",
     "Stored inbound events run through their platform's handler, by platform and outcome: "
-    "processed, ignored (nothing to do for it), failed (retried, then left for reprocessing).",
+    "processed, ignored (nothing to do for it), failed (a retry is scheduled), dead (given up, "
+    "left for reprocessing).",
     ["platform", "outcome"],
 )
 PROCESSING_DURATION = Histogram(
