@@ -42,6 +42,11 @@ class ChannelAccount(models.Model):
         default="",
         help_text="HTTP Basic password (Qualia), stored as a Django password hash.",
     )
+    from_environment = models.BooleanField(
+        default=False,
+        help_text="Made from WEBHOOK_USERNAME/PASSWORD, SHOPIFY_ or STRIPE_WEBHOOK_SECRET: the "
+        "environment, not this row, holds its secret or password.",
+    )
     verification = models.CharField(
         max_length=20,
         choices=[

@@ -20,7 +20,7 @@ from django.http import HttpRequest, JsonResponse
 
 from channels_app import metrics
 from channels_app.metrics import REJECTED as INBOUND_REJECTED
-from channels_app.platforms.base import Platform, Problem, Unauthorized
+from channels_app.platforms.base import NotConfigured, Platform, Problem, Unauthorized
 from channels_app.services import inbound_event_store
 from config.errors import DATABASE_UNAVAILABLE
 from config.observability import SENSITIVE_NAMES
@@ -28,6 +28,8 @@ from config.redis import redis_client
 from webhooks.untrusted import MalformedInput, ascii_int, json_parse
 
 logger = logging.getLogger(__name__)
+# A deployment missing a setting is fixed by a person: ask the platform to come back later.
+NOT_CONFIGURED_RETRY_AFTER_SECONDS = 300
 
 
 def _stored_headers(request: HttpRequest) -> dict[str, str]:
@@ -138,6 +140,14 @@ def _authenticate_and_store(request, platform: Platform, body: bytes, started: f
             "inbound.unauthorized", extra={"platform": platform.name, "reason": str(exc)}
         )
         return platform.unauthorized(str(exc))
+    except NotConfigured as exc:
+        INBOUND_REJECTED.labels(platform.name, "not_configured").inc()
+        logger.error(
+            "inbound.not_configured", extra={"platform": platform.name, "reason": str(exc)}
+        )
+        response = _error(str(exc), "not_configured", 503)
+        response["Retry-After"] = str(NOT_CONFIGURED_RETRY_AFTER_SECONDS)
+        return response
     payload, refusal = _parse(platform, body, platform.validate)
     if refusal is not None:
         return refusal

@@ -8,14 +8,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from channels_app import metrics
 from channels_app.models import ChannelAccount, InboundEvent
-from channels_app.platforms.base import Unprocessable
+from channels_app.platforms.base import NotConfigured, Unauthorized, Unprocessable
 from webhooks import wake
 from webhooks.backoff import backoff_seconds
 from webhooks.services import event_publish
@@ -260,16 +260,37 @@ def inbound_events_sweep() -> int:
     return len(ids)
 
 
-def default_account(*, platform: str, external_id: str, secret: str = "", password: str = ""):
-    """The single-tenant account configured in the environment, created on first use.
+class EnvironmentOwnerMissing(NotConfigured):
+    pass
 
-    Owned by the first superuser, so the internal events it produces reach that user's
-    subscriptions.
+
+def environment_accounts_owner():
+    """Who owns the accounts configured in the environment: ENVIRONMENT_ACCOUNTS_OWNER (a
+    username), else the first superuser; None when neither exists."""
+    users = get_user_model().objects
+    if settings.ENVIRONMENT_ACCOUNTS_OWNER:
+        return users.filter(username=settings.ENVIRONMENT_ACCOUNTS_OWNER, is_active=True).first()
+    return users.filter(is_superuser=True, is_active=True).order_by("pk").first()
+
+
+# Accounts brought in line with the environment by this process: a changed secret or password
+# takes effect when the process starts, at the account's first request.
+_synced_with_environment: set[tuple[str, str]] = set()
+
+
+def environment_account(*, platform: str, external_id: str, secret: str = "", password: str = ""):
+    """The single-tenant account configured in the environment (credentials the caller has
+    just verified against it), created on first use and kept in line with it.
+
+    Raises EnvironmentOwnerMissing (503, so the platform retries) when no one can own it.
     """
-    owner = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+    owner = environment_accounts_owner()
     if owner is None:
-        return None
-    account, _ = ChannelAccount.objects.get_or_create(
+        raise EnvironmentOwnerMissing(
+            "Webhooks are configured in the environment but no user owns them: create a "
+            "superuser (python manage.py createsuperuser) or set ENVIRONMENT_ACCOUNTS_OWNER."
+        )
+    account, created = ChannelAccount.objects.get_or_create(
         platform=platform,
         external_id=external_id,
         defaults={
@@ -277,8 +298,25 @@ def default_account(*, platform: str, external_id: str, secret: str = "", passwo
             "name": f"{platform} (from environment)",
             "secret": secret,
             "password_hash": make_password(password) if password else "",
+            "from_environment": True,
         },
     )
+    if not account.is_active:
+        raise Unauthorized("This account is deactivated.")
+    key = (platform, external_id)
+    if not created and account.from_environment and key not in _synced_with_environment:
+        changed = {}
+        if account.secret != secret:
+            changed["secret"] = secret
+        if password and not check_password(password, account.password_hash):
+            changed["password_hash"] = make_password(password)
+        if changed:
+            channel_account_save(account=account, **changed)
+            logger.info(
+                "channel_account.synced_with_environment",
+                extra={"platform": platform, "fields": sorted(changed)},
+            )
+    _synced_with_environment.add(key)
     return account
 
 

@@ -322,7 +322,10 @@ INBOUND_ACCOUNT_CACHE_SECONDS = env.int("INBOUND_ACCOUNT_CACHE_SECONDS", default
 INBOUND_WAKE_DEBOUNCE_SECONDS = env.int("INBOUND_WAKE_DEBOUNCE_SECONDS", default=10)
 # A drain that has run this long wakes itself again and stops, behind other accounts' work.
 INBOUND_DRAIN_SECONDS = env.float("INBOUND_DRAIN_SECONDS", default=5.0)
-# Single-tenant Qualia credentials: act as one account owned by the first superuser.
+# Single-tenant credentials (these two for Qualia, SHOPIFY_ and STRIPE_WEBHOOK_SECRET below) act
+# as accounts owned by ENVIRONMENT_ACCOUNTS_OWNER (a username), else the first superuser; the
+# environment stays the truth for their secrets and passwords.
+ENVIRONMENT_ACCOUNTS_OWNER = env.str("ENVIRONMENT_ACCOUNTS_OWNER", default="")
 WEBHOOK_USERNAME = env.str("WEBHOOK_USERNAME", default="")
 WEBHOOK_PASSWORD = env.str("WEBHOOK_PASSWORD", default="")
 QUALIA_API_URL = env.str(

@@ -18,6 +18,12 @@ class Unauthorized(Exception):
     """Authentication failed; the message is safe to show."""
 
 
+class NotConfigured(Exception):
+    """Valid credentials that the deployment cannot act on yet (an environment-configured
+    account with no owner to give its events to): 503 with Retry-After, so the platform
+    retries instead of dropping the event as it would a 401. The message says what to do."""
+
+
 class Unprocessable(Exception):
     """A stored event that can never be processed as it is; the message says why.
 

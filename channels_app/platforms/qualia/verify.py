@@ -16,7 +16,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from channels_app.models import ChannelAccount
 from channels_app.platforms.base import Unauthorized
 from channels_app.selectors import active_account
-from channels_app.services import default_account
+from channels_app.services import environment_account
 from webhooks.signing import constant_time_equal
 
 PLATFORM = "qualia"
@@ -39,16 +39,20 @@ def basic_credentials(header: str) -> tuple[str, str]:
     return username, password
 
 
-def _account(username: str) -> ChannelAccount | None:
+def _account(username: str, password: str) -> ChannelAccount | None:
+    """The account these credentials name, or None. The environment's username is checked
+    against WEBHOOK_PASSWORD, which is the truth for its account, before anything is made
+    for it; any other against its stored hash (by the caller)."""
     account = ChannelAccount.objects.filter(platform=PLATFORM, external_id=username).first()
-    if (
-        account is None
-        and settings.WEBHOOK_USERNAME
-        and constant_time_equal(username, settings.WEBHOOK_USERNAME)
-    ):
-        account = default_account(
-            platform=PLATFORM, external_id=username, password=settings.WEBHOOK_PASSWORD
-        )
+    environment_user = bool(settings.WEBHOOK_USERNAME) and constant_time_equal(
+        username, settings.WEBHOOK_USERNAME
+    )
+    if environment_user and (account is None or account.from_environment):
+        if not (
+            settings.WEBHOOK_PASSWORD and constant_time_equal(password, settings.WEBHOOK_PASSWORD)
+        ):
+            raise Unauthorized("Invalid credentials.")
+        account = environment_account(platform=PLATFORM, external_id=username, password=password)
     return account
 
 
@@ -60,7 +64,7 @@ def authenticate(header: str) -> ChannelAccount:
         account = active_account(platform=PLATFORM, external_id=username)
         if account is not None and account.pk == remembered[0]:
             return account
-    account = _account(username)
+    account = _account(username, password)
     if account is None:
         check_password(password, _DUMMY_HASH)
         raise Unauthorized("Invalid credentials.")

@@ -19,7 +19,7 @@ from channels_app.models import ChannelAccount
 from channels_app.platforms.base import Platform, Unauthorized, Unprocessable
 from channels_app.platforms.shopify import handlers
 from channels_app.selectors import active_account
-from channels_app.services import default_account
+from channels_app.services import environment_account
 from webhooks.signing import constant_time_equal
 
 PLATFORM = "shopify"
@@ -50,13 +50,12 @@ class Shopify(Platform):
         if not shop or not signature:
             raise Unauthorized("X-Shopify-Shop-Domain and X-Shopify-Hmac-Sha256 are required.")
         account = active_account(platform=PLATFORM, external_id=shop)
-        secret = account.secret if account else settings.SHOPIFY_WEBHOOK_SECRET
+        from_environment = account is None or account.from_environment
+        secret = settings.SHOPIFY_WEBHOOK_SECRET if from_environment else account.secret
         if not secret or not constant_time_equal(shopify_hmac(secret, body), signature):
             raise Unauthorized("Invalid signature.")
-        if account is None:
-            account = default_account(platform=PLATFORM, external_id=shop, secret=secret)
-            if account is None:
-                raise Unauthorized("No account for this shop.")
+        if from_environment:  # the environment's secret is the truth for its accounts
+            account = environment_account(platform=PLATFORM, external_id=shop, secret=secret)
         return account
 
     def describe(self, request, payload, body):

@@ -16,7 +16,7 @@ from channels_app.models import ChannelAccount
 from channels_app.platforms.base import Platform, Problem, Unauthorized
 from channels_app.platforms.stripe import handlers
 from channels_app.selectors import active_accounts
-from channels_app.services import default_account
+from channels_app.services import environment_account
 from webhooks.signing import constant_time_equal
 from webhooks.untrusted import MalformedInput, ascii_int
 
@@ -52,7 +52,12 @@ class Stripe(Platform):
         timestamp, signatures = parse_header(request.headers.get("Stripe-Signature", ""))
         if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
             raise Unauthorized("Stripe-Signature timestamp is outside the tolerance.")
-        candidates = [(account, account.secret) for account in active_accounts(platform=PLATFORM)]
+        # An account from the environment verifies with the environment's secret, not a copy.
+        candidates = [
+            (account, account.secret)
+            for account in active_accounts(platform=PLATFORM)
+            if not account.from_environment
+        ]
         if settings.STRIPE_WEBHOOK_SECRET:
             candidates.append((None, settings.STRIPE_WEBHOOK_SECRET))
         for account, secret in candidates:
@@ -62,10 +67,7 @@ class Stripe(Platform):
         raise Unauthorized("No signature matches.")
 
     def _default_account(self, secret: str) -> ChannelAccount:
-        account = default_account(platform=PLATFORM, external_id="default", secret=secret)
-        if account is None:
-            raise Unauthorized("No account for this endpoint.")
-        return account
+        return environment_account(platform=PLATFORM, external_id="default", secret=secret)
 
     def validate(self, payload) -> list[Problem]:
         if not isinstance(payload, dict):
