@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from subscriptions import filters
+from subscriptions import filters, operational
 from subscriptions.delivery import wire
 from subscriptions.models import Delivery, Subscription
 from subscriptions.selectors import Status, deliveries_for
@@ -146,4 +146,69 @@ def filter_check(spec, patterns: list[str]) -> FilterCheck:
             name: filters.matches(spec, payload)
             for name, payload in example_payloads(patterns).items()
         },
+    )
+
+
+CHART_HOURS = 24
+CHART_OUTCOMES = ("succeeded", "failed", "pending")  # pending: not finished yet
+OPERATIONAL_EVENTS_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class HourBar:
+    hour: object  # the hour's start, a datetime
+    counts: dict[str, int]
+    heights: dict[str, int]  # percent of the busiest hour, per outcome
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def deliveries_by_hour(*, subscription: Subscription) -> list[HourBar]:
+    """The endpoint's deliveries of the last 24 hours by the hour they were created and by
+    outcome: one GROUP BY on the (subscription, created_at) index."""
+    from django.db.models.functions import TruncHour
+
+    now = timezone.now()
+    first = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=CHART_HOURS - 1)
+    rows = (
+        deliveries_for(subscription)
+        .filter(created_at__gte=first)
+        .annotate(hour=TruncHour("created_at"))
+        .values("hour", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict = {}
+    for row in rows:
+        if row["status"] == Status.CANCELLED:
+            continue
+        finished = row["status"] in (Status.SUCCEEDED, Status.FAILED)
+        outcome = row["status"] if finished else "pending"
+        bucket = counts.setdefault(row["hour"], dict.fromkeys(CHART_OUTCOMES, 0))
+        bucket[outcome] += row["n"]
+    hours = [first + timedelta(hours=n) for n in range(CHART_HOURS)]
+    busiest = max((sum(c.values()) for c in counts.values()), default=0) or 1
+    return [
+        HourBar(
+            hour=hour,
+            counts=(hour_counts := counts.get(hour, dict.fromkeys(CHART_OUTCOMES, 0))),
+            heights={k: round(100 * v / busiest) for k, v in hour_counts.items()},
+        )
+        for hour in hours
+    ]
+
+
+def operational_events(*, subscription: Subscription, limit: int = 5) -> list[Event]:
+    """The latest operational events about this endpoint (its circuit opened, it recovered,
+    was disabled, a delivery ran out of retries), from the last week."""
+    return list(
+        Event.objects.filter(
+            owner_id=subscription.owner_id,
+            created_at__gte=timezone.now() - OPERATIONAL_EVENTS_WINDOW,
+            source=operational.SOURCE,
+            event_type__in=catalog.OPERATIONAL_EVENT_TYPES,
+            data__endpoint_id=subscription.pk,
+        ).order_by("-created_at")[:limit]
     )

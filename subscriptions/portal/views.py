@@ -150,6 +150,8 @@ def endpoint_detail(request, pk: int):
                 subscription=subscription, size=RECENT_DELIVERIES
             ),
             "window_form": WindowForm(),
+            "chart": portal_selectors.deliveries_by_hour(subscription=subscription),
+            "operational_events": portal_selectors.operational_events(subscription=subscription),
         },
     )
 

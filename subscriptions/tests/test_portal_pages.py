@@ -321,3 +321,35 @@ def test_a_window_longer_than_the_replay_limit_is_refused(portal, user):
 
     assert "at most 30 days" in response.content.decode()
     assert not Delivery.objects.exists()
+
+
+def test_the_endpoint_page_charts_its_deliveries_by_hour_and_outcome(portal, user):
+    from subscriptions.portal.selectors import deliveries_by_hour
+
+    endpoint = subscription_create(owner=user, url="http://127.0.0.1:9/", event_types=["*"])
+    for _ in range(3):
+        subscription_test_send(subscription=endpoint)  # nothing listens: each one fails
+
+    bars = deliveries_by_hour(subscription=endpoint)
+    page = portal.get(f"/portal/endpoints/{endpoint.pk}").content.decode()
+
+    assert len(bars) == 24
+    assert (bars[-1].counts["failed"], bars[-1].heights["failed"]) == (3, 100)
+    assert sum(bar.total for bar in bars) == 3
+    assert 'id="deliveries-chart"' in page
+    assert "3 failed" in page
+
+
+def test_the_endpoint_page_lists_what_happened_to_it(portal, user):
+    from subscriptions import operational
+    from webhooks.services import event_publish
+
+    endpoint = subscription_create(owner=user, url="https://example.com/h", event_types=["*"])
+    data = {"endpoint_id": endpoint.pk, "url": endpoint.url, "reason": "It answered 410 Gone."}
+    event_publish(owner=user, event_type="endpoint.disabled", data=data, source=operational.SOURCE)
+    event_publish(owner=user, event_type="endpoint.disabled", data=data)  # not ours: source api
+
+    page = portal.get(f"/portal/endpoints/{endpoint.pk}").content.decode()
+
+    assert 'id="operational-events"' in page
+    assert page.count("It answered 410 Gone.") == 1
