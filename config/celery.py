@@ -37,6 +37,15 @@ def _refuse_to_start_misconfigured(**kwargs):
         raise SystemExit(str(exc)) from exc
 
 
+# Each prefork child, once forked: an exporter's thread does not survive a fork, and the
+# instrumented task signals must be connected where tasks run.
+@signals.worker_process_init.connect
+def _tracing_in_each_child(**kwargs):
+    from config.tracing import tracing_configure
+
+    tracing_configure(service_name="webhooks-worker")
+
+
 @signals.before_task_publish.connect
 def _carry_request_id(headers=None, **kwargs):
     """Put the enqueuing request's id on the task message, so the task logs under it."""

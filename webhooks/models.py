@@ -66,6 +66,15 @@ class Event(models.Model):
         help_text="Publishing the same key twice (per owner) returns the first event.",
     )
     created_at = models.DateTimeField(help_text="When the event was published.")
+    # NULL when tracing is off: most events have none, and "" would be a value to check.
+    traceparent = models.CharField(  # noqa: DJ001
+        max_length=55,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The W3C traceparent of the request or task that published it, when tracing "
+        "was on: its deliveries' attempts join that trace.",
+    )
 
     class Meta:
         constraints = [

@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from config.tracing import tracing_traceparent
 from webhooks import catalog
 from webhooks.encryption import EncryptedTextField
 from webhooks.ids import new_id
@@ -158,6 +159,7 @@ def event_publish(
         channels=channels or [],
         idempotency_key=idempotency_key,
         created_at=timezone.now(),
+        traceparent=tracing_traceparent(),
     )
     try:
         counts = _event_insert(event, [import_string(p)() for p in settings.EVENT_PUBLISH_HOOKS])
@@ -215,7 +217,7 @@ def _event_insert_with(event: Event, statements: list[tuple[str, list]]) -> list
         Event._meta.get_field(name)
         for name in (
             "public_id", "owner", "event_type", "source", "data", "channels", "idempotency_key",
-            "created_at",
+            "created_at", "traceparent",
         )
     ]  # fmt: skip
     params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]

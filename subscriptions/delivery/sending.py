@@ -6,6 +6,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
+from config.tracing import tracing_within
 from subscriptions.delivery import wire
 from subscriptions.models import Delivery, DeliveryAttempt, Subscription
 from webhooks.http import client, concurrent
@@ -58,6 +59,9 @@ def _send(delivery: Delivery, subscription: Subscription, post):
             event=delivery.event, body=body, secrets=active_secrets(subscription, now)
         ),
     )
+    if delivery.event.traceparent is not None:
+        # Sent by a pump that claimed it from the database: join the publish's trace.
+        post = tracing_within(delivery.event.traceparent, post)
     answer = post(
         subscription.url, body=body, headers=headers, timeout_seconds=subscription.timeout_seconds
     )
