@@ -60,3 +60,7 @@ $(CHROMIUM):
 test: lint | $(CHROMIUM)
 	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" \
 	CELERY_BROKER_URL="$(TEST_REDIS_URL)" $(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks, on demand (never in CI): PostgreSQL and Redis on 127.0.0.1 and ../shared/peers.
+bench: install
+	$(BIN)/python bench/outbound.py
