@@ -156,7 +156,11 @@ class Activity(models.Model):
         ChannelAccount, on_delete=models.CASCADE, related_name="activities", help_text="Account."
     )
     inbound_event = models.OneToOneField(
-        InboundEvent, on_delete=models.CASCADE, help_text="The request it came from."
+        InboundEvent,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        help_text="The request it came from (empty once retention deleted it).",
     )
     order_id = models.CharField(max_length=100, db_index=True, help_text="Qualia order id.")
     activity_type = models.CharField(max_length=50, help_text="order_request, message, …")

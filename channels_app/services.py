@@ -246,6 +246,25 @@ def inbound_events_reprocess(*, events: QuerySet[InboundEvent]) -> int:
     return len(ids)
 
 
+FINISHED = (Status.PROCESSED, Status.IGNORED, Status.DEAD)
+
+
+def inbound_events_cleanup(*, batch_size: int = 2000) -> int:
+    """Delete stored requests older than INBOUND_RETENTION that are done with: processed,
+    ignored or dead. Raw bodies hold customer data; the projections they made stay. Never a
+    row still to be processed; each batch is its own short transaction. Returns how many."""
+    cutoff = timezone.now() - settings.INBOUND_RETENTION
+    deleted = 0
+    old = InboundEvent.objects.filter(received_at__lt=cutoff, status__in=FINISHED)
+    while ids := list(old.values_list("pk", flat=True)[:batch_size]):
+        # Status again in the DELETE: a row reprocessed since it was selected is kept.
+        count, _ = InboundEvent.objects.filter(pk__in=ids, status__in=FINISHED).delete()
+        deleted += count
+        if count < len(ids):
+            break  # the rest was reprocessed meanwhile; the next run looks again
+    return deleted
+
+
 def inbound_events_sweep() -> int:
     """Queue what is owed processing whatever happened to its broker message: `received`
     rows older than a minute, and `failed` rows whose next attempt is due."""

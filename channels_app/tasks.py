@@ -28,6 +28,12 @@ def inbound_events_sweep_task() -> int:
 
 
 @shared_task
+def inbound_events_cleanup_task() -> int:
+    """Beat, daily: delete stored requests past their retention that are done with."""
+    return services.inbound_events_cleanup()
+
+
+@shared_task
 def qualia_message_fetch_task(activity_id: int) -> None:
     """Fetch a Qualia message if its fetch is due; a failure records its own retry."""
     fetches.message_fetch_attempt(activity_id=activity_id)

@@ -239,6 +239,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "channels_app.tasks.inbound_events_sweep_task",
         "schedule": INBOUND_SWEEP_SECONDS,
     },
+    "inbound-cleanup": {
+        "task": "channels_app.tasks.inbound_events_cleanup_task",
+        "schedule": crontab(hour=env.int("INBOUND_CLEANUP_HOUR", default=3), minute=0),
+    },
     "qualia-message-fetches-sweep": {
         "task": "channels_app.tasks.qualia_message_fetches_sweep_task",
         "schedule": INBOUND_SWEEP_SECONDS,
@@ -311,6 +315,9 @@ INBOUND_RATE_LIMIT_PER_MINUTE = env.int("INBOUND_RATE_LIMIT_PER_MINUTE", default
 # row is dead (kept with its error, reprocessable).
 INBOUND_MAX_RETRIES = env.int("INBOUND_MAX_RETRIES", default=5)
 INBOUND_BACKOFF_CAP_SECONDS = env.int("INBOUND_BACKOFF_CAP_SECONDS", default=600)
+# Stored requests (raw bodies hold customer data) are deleted this long after receipt once
+# processed, ignored or dead; what they projected stays.
+INBOUND_RETENTION = timedelta(days=env.int("INBOUND_RETENTION_DAYS", default=30))
 # The Qualia message fetch retries with backoff up to the cap for this long (Qualia outages
 # happen), then gives up as dead.
 QUALIA_FETCH_BACKOFF_CAP_SECONDS = env.int("QUALIA_FETCH_BACKOFF_CAP_SECONDS", default=900)
