@@ -3,14 +3,12 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from channels_app.models import Activity, ChannelAccount, InboundEvent, Message
 from channels_app.platforms.qualia import fetches
 from channels_app.services import inbound_events_sweep
-from channels_app.tests.test_qualia import PASSWORD, basic, fixture, post
-from channels_app.tests.test_qualia_messages import FakeQualia
+from channels_app.tests.test_qualia_messages import received_activity
 from conftest import child_env, database_url_for_children, start_celery_worker, wait_until
 from webhooks.models import Event
 
@@ -18,28 +16,11 @@ STRIPE_EVENT = b'{"id": "evt_1", "type": "customer.created", "data": {"object": 
 
 
 @pytest.fixture
-def fake_qualia(settings):
-    fake = FakeQualia()
-    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True  # the fake listens on loopback
-    settings.QUALIA_API_URL = fake.url
-    yield fake
-    fake.server.shutdown()
-
-
-@pytest.fixture
-def qualia_account(user):
-    return ChannelAccount.objects.create(
-        owner=user, platform="qualia", name="Acme", external_id="acme",
-        password_hash=make_password(PASSWORD), api_token="qualia-api-token",
-    )  # fmt: skip
-
-
-@pytest.fixture
-def worker(transactional_db, tmp_path, fake_qualia, broker_flushed):
+def worker(transactional_db, tmp_path, qualia, broker_flushed):
     handle = start_celery_worker(
         child_env(
             DATABASE_URL=database_url_for_children(),
-            QUALIA_API_URL=fake_qualia.url,
+            QUALIA_API_URL=qualia.url,
             WEBHOOKS_ALLOW_PRIVATE_URLS="true",
         ),
         tmp_path / "worker.log",
@@ -84,14 +65,10 @@ def test_a_failed_row_whose_message_was_lost_is_processed_after_the_sweep(user, 
 
 
 def test_a_qualia_api_outage_and_a_flushed_broker_end_with_the_message_fetched_once(
-    client, qualia_account, fake_qualia, worker, broker_flushed
+    client, qualia_account, qualia, worker, broker_flushed
 ):
-    from channels_app.services import inbound_event_process
-
-    fake_qualia.fail_with = 503
-    assert post(client, fixture("message"), basic("acme", PASSWORD)).status_code == 200
-    inbound_event_process(event=InboundEvent.objects.get())
-    activity = Activity.objects.get()
+    qualia.fail_with = 503
+    activity = received_activity(client)  # its fetch is owed from here on
 
     # The fetch is tried at once, then again after its backoff, while the API is down.
     wait_until(lambda: Activity.objects.get().fetch_attempts >= 2, timeout=30)
@@ -101,7 +78,7 @@ def test_a_qualia_api_outage_and_a_flushed_broker_end_with_the_message_fetched_o
     assert activity.fetch_next_at > timezone.now()
 
     broker_flushed()  # the retry's hint is gone with the broker
-    fake_qualia.fail_with = None  # the API is back
+    qualia.fail_with = None  # the API is back
     Activity.objects.filter(pk=activity.pk).update(fetch_next_at=timezone.now())  # time passes
 
     assert fetches.message_fetches_sweep() == 1
@@ -113,14 +90,10 @@ def test_a_qualia_api_outage_and_a_flushed_broker_end_with_the_message_fetched_o
 
 @pytest.mark.django_db
 def test_a_fetch_failing_past_the_give_up_time_is_dead_until_retried_from_the_admin(
-    client, qualia_account, fake_qualia, admin_client, settings
+    client, qualia_account, qualia, admin_client, settings
 ):
-    from channels_app.services import inbound_event_process
-
-    fake_qualia.fail_with = 500
-    assert post(client, fixture("message"), basic("acme", PASSWORD)).status_code == 200
-    inbound_event_process(event=InboundEvent.objects.get())
-    activity = Activity.objects.get()
+    qualia.fail_with = 500
+    activity = received_activity(client)
     Activity.objects.filter(pk=activity.pk).update(
         received_at=timezone.now() - settings.QUALIA_FETCH_GIVE_UP_AFTER
     )
@@ -130,7 +103,7 @@ def test_a_fetch_failing_past_the_give_up_time_is_dead_until_retried_from_the_ad
     activity.refresh_from_db()
     assert (activity.fetch_status, activity.fetch_next_at) == (Activity.Fetch.DEAD, None)
     assert "500" in activity.fetch_error
-    fake_qualia.fail_with = None
+    qualia.fail_with = None
     admin_client.post(
         "/admin/channels_app/activity/",
         {"action": "fetch_message_again", "_selected_action": [activity.pk]},
