@@ -34,7 +34,7 @@ _EXTERNAL_ID_LENGTH = InboundEvent._meta.get_field("external_id").max_length
 _FINAL_ERRORS = (Unprocessable, MalformedInput, DataError)
 
 
-def _storable(text: str) -> str:
+def storable_text(text: str) -> str:
     """Text PostgreSQL can hold: an exception's message may quote a NUL or a lone surrogate."""
     return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode()
 
@@ -202,8 +202,8 @@ def _failure_record(
         status=Status.DEAD if dead else Status.FAILED,
         attempts=attempt,
         next_attempt_at=None if dead else timezone.now() + timedelta(seconds=delay),
-        error=_storable(reason[:2000]),
-        traceback=_storable(traceback.format_exc()[-10000:]),
+        error=storable_text(reason[:2000]),
+        traceback=storable_text(traceback.format_exc()[-10000:]),
     )
     logger.warning(
         "inbound.failed",

@@ -213,13 +213,7 @@ def _event_insert_with(event: Event, statements: list[tuple[str, list]]) -> list
     hooks' statements then read no event and write nothing).
     """
     quote = connection.ops.quote_name
-    fields = [
-        Event._meta.get_field(name)
-        for name in (
-            "public_id", "owner", "event_type", "source", "data", "channels", "idempotency_key",
-            "created_at", "traceparent",
-        )
-    ]  # fmt: skip
+    fields = [f for f in Event._meta.concrete_fields if not f.primary_key]
     params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
     columns = ", ".join(quote(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))

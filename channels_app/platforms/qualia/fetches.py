@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from channels_app.models import Activity
 from channels_app.platforms.qualia.api import qualia_message_fetch
+from channels_app.services import storable_text
 from webhooks import wake
 from webhooks.backoff import backoff_seconds
 
@@ -71,7 +72,7 @@ def _failure_record(activity: Activity, exc: Exception) -> None:
     attempts = activity.fetch_attempts + 1
     dead = now - activity.received_at >= settings.QUALIA_FETCH_GIVE_UP_AFTER
     delay = backoff_seconds(attempts, cap_seconds=settings.QUALIA_FETCH_BACKOFF_CAP_SECONDS)
-    error = f"{type(exc).__name__}: {exc}".replace("\x00", "\\x00")[:2000]
+    error = storable_text(f"{type(exc).__name__}: {exc}"[:2000])
     Activity.objects.filter(pk=activity.pk).update(
         fetch_status=Fetch.DEAD if dead else Fetch.PENDING,
         fetch_attempts=attempts,
