@@ -12,10 +12,11 @@ so an endpoint cannot feed on its own failures; only those events carry that ext
 
 from django.db import transaction
 
-from subscriptions import filters, operational
+from subscriptions import operational
 from subscriptions.delivery import wire
 from subscriptions.delivery.dispatch import deliveries_wake
 from subscriptions.models import Delivery, Subscription
+from subscriptions.services import subscription_wants
 from webhooks import catalog
 from webhooks.models import Event
 from webhooks.publishing import NEW_EVENT, PublishHook
@@ -55,18 +56,13 @@ class DeliveryFanOut(PublishHook):
         return sql, params if about is None else [*params, about]
 
     def create(self, *, event: Event) -> int:
-        wanted = catalog.patterns_matching(event.event_type)
-        about = operational.subject_subscription_id(event)
-        payload = wire.payload(event)
+        candidates = Subscription.objects.filter(
+            owner_id=event.owner_id, is_active=True, deleted_at__isnull=True
+        ).only("pk", "event_types", "channels", "filter")
         subscription_ids = [
-            pk
-            for pk, patterns, channels, spec in Subscription.objects.filter(
-                owner_id=event.owner_id, is_active=True, deleted_at__isnull=True
-            ).values_list("pk", "event_types", "channels", "filter")
-            if pk != about
-            and not set(patterns).isdisjoint(wanted)
-            and (not channels or not set(channels).isdisjoint(event.channels))
-            and (not spec or filters.matches(spec, payload))
+            subscription.pk
+            for subscription in candidates
+            if subscription_wants(subscription=subscription, event=event)
         ]
         Delivery.objects.bulk_create(
             Delivery(event=event, subscription_id=pk, next_attempt_at=event.created_at)

@@ -204,8 +204,9 @@ def subscription_wants(*, subscription: Subscription, event: Event) -> bool:
     types, one of its channels when it lists any, its payload filter when it has one, and
     not an operational event about the subscription itself.
 
-    The one Python definition of a match, for SQLite; `_replay_batch_statement` says the
-    same in SQL.
+    The one Python definition of a match, used by the fan-out and replay on SQLite; the
+    fan-out's statement (subscriptions.fanout) and `_replay_batch_statement` say the same in
+    SQL.
     """
     return (
         operational.subject_subscription_id(event) != subscription.pk
