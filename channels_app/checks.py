@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core import checks
 from django.db.utils import DatabaseError
 
+from channels_app.services import environment_accounts_owner
+
 
 @checks.register(checks.Tags.database)
 def environment_accounts_have_an_owner(app_configs=None, databases=None, **kwargs):
@@ -18,8 +20,6 @@ def environment_accounts_have_an_owner(app_configs=None, databases=None, **kwarg
     ]
     if not configured or not databases:
         return []
-    from channels_app.services import environment_accounts_owner
-
     try:
         owner = environment_accounts_owner()
     except DatabaseError:  # not migrated yet: migrate runs this before it creates the tables

@@ -1,16 +1,14 @@
 """Inbound metrics. Counters and histograms are counted where a request is answered
-(`receiving`) and where a stored event is processed (`services`), in whichever web or worker
-process that is (multiprocess mode: see `config.metrics_dir`); gauges are read from the
-database when /metrics is scraped."""
+(`receiving`) and where a stored event is processed (`processing`), in whichever web or worker
+process that is (multiprocess mode: see `config.metrics_dir`); the backlog gauge is read
+from the database when /metrics is scraped (`collectors`)."""
 
 import functools
 import time
 
 from django.utils import timezone
 from prometheus_client import Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
 
-from channels_app import selectors
 from channels_app.models import InboundEvent
 from config.observability import WAIT_BUCKETS, WORK_BUCKETS
 
@@ -67,24 +65,3 @@ def processing_observe(*, event: InboundEvent, outcome: str, started: float) -> 
     if event.attempts == 0:
         waited = (timezone.now() - event.received_at).total_seconds() - took
         QUEUE_WAIT.labels(event.platform).observe(max(0.0, waited))
-
-
-class InboundCollector:
-    """The inbound log's backlog, read from the database at each scrape; every built-in
-    platform is listed, at 0 when it has nothing waiting."""
-
-    def collect(self):
-        from channels_app.platforms.registry import PLATFORMS  # its platforms import services
-
-        counts = selectors.inbound_events_backlog()
-        backlog = GaugeMetricFamily(
-            "inbound_backlog",
-            "Stored inbound events by platform and status: received (not processed yet), "
-            "failed (waiting for a retry) or dead (until reprocessed).",
-            labels=["platform", "status"],
-        )
-        platforms = sorted(set(PLATFORMS) | {platform for platform, _ in counts})
-        for platform in platforms:
-            for status in selectors.BACKLOG_STATUSES:
-                backlog.add_metric([platform, status], counts.get((platform, status), 0))
-        yield backlog

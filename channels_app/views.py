@@ -7,14 +7,9 @@ from config.errors import DATABASE_UNAVAILABLE
 
 
 @csrf_exempt
-def qualia_activity(request):
-    """`POST /webhook/activity` (Qualia Marketplace)."""
-    return receive(request, platform_for("qualia"))
-
-
-@csrf_exempt
 def platform_webhook(request, platform: str, topic: str = ""):
-    """`POST /webhooks/<platform>[/<topic>]` (also under /api/webhooks/, /api/v1/webhooks/)."""
+    """`POST /webhooks/<platform>[/<topic>]` (also under /api/webhooks/, /api/v1/webhooks/, and
+    a platform's own `receiver_paths`)."""
     try:
         receiver = platform_for(platform)
     except KeyError:

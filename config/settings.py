@@ -215,7 +215,7 @@ CELERY_TASK_ROUTES = {
     # A slow mail server must not hold a process that pumps deliveries.
     "subscriptions.tasks.operational_email_task": {"queue": "default"},
     "subscriptions.tasks.*": {"queue": "deliveries"},
-    "channels_app.tasks.*": {"queue": "inbound"},
+    "channels_app.*": {"queue": "inbound"},  # its tasks and its platform packages'
 }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Celery's Django fixup closes the DB connection around every task unless this is set;
@@ -244,7 +244,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=env.int("INBOUND_CLEANUP_HOUR", default=3), minute=0),
     },
     "qualia-message-fetches-sweep": {
-        "task": "channels_app.tasks.qualia_message_fetches_sweep_task",
+        "task": "channels_app.platforms.qualia.tasks.qualia_message_fetches_sweep_task",
         "schedule": INBOUND_SWEEP_SECONDS,
     },
     "deliveries-cleanup": {
@@ -305,7 +305,7 @@ HEALTH_PENDING_WORK = {
 # Gauges /metrics reads from the database at each scrape (prometheus_client collectors).
 METRICS_COLLECTORS = [
     "subscriptions.metrics.OutboundCollector",
-    "channels_app.metrics.InboundCollector",
+    "channels_app.collectors.InboundCollector",
 ]
 
 # --- Inbound channels -------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from django.urls import include, path
 from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from channels_app.views import platform_webhook, qualia_activity
+from channels_app.platforms.registry import PLATFORMS
+from channels_app.views import platform_webhook
 from config import errors, health
 from config.observability import metrics_text
 from webhooks import stream
@@ -29,7 +30,12 @@ urlpatterns = [
     *health_routes("health", ""),
     *health_routes("api/v1/health", "v1-"),
     path("metrics", metrics, name="metrics"),
-    path("webhook/activity", qualia_activity, name="qualia-activity"),
+    # Paths a platform's clients post to besides /webhooks/<platform> (Qualia's /webhook/activity).
+    *(
+        path(route, platform_webhook, {"platform": platform.name}, name=f"{platform.name}-receiver")
+        for platform in PLATFORMS.values()
+        for route in platform.receiver_paths
+    ),
     path("api/", include("channels_app.api.urls")),
     # Streams first: /api/events/<id> would otherwise take "stream" for an event id.
     path("api/events/stream", stream.event_stream, name="event-stream"),

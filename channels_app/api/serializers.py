@@ -2,7 +2,8 @@ import re
 
 from rest_framework import serializers
 
-from channels_app.models import Activity, ChannelAccount, InboundEvent, Message
+from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.platforms.registry import PLATFORMS
 from webhooks import catalog
 from webhooks.untrusted import MalformedInput, json_parse
 
@@ -43,20 +44,6 @@ class ReprocessSerializer(serializers.Serializer):
         return attrs
 
 
-class ActivitySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Activity
-        fields = ["id", "order_id", "activity_type", "description", "message_id", "timestamp_ms",
-                  "received_at"]  # fmt: skip
-
-
-class MessageSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Message
-        fields = ["order_id", "message_id", "from_name", "text", "created_date", "read",
-                  "order_number", "attachments", "stored_at"]  # fmt: skip
-
-
 class ChannelAccountSerializer(serializers.ModelSerializer):
     """Secrets are write-only: accepted on create and update, never returned."""
 
@@ -82,8 +69,6 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
         return bool(account.secret or account.password_hash)
 
     def validate_platform(self, value: str) -> str:
-        from channels_app.platforms.registry import PLATFORMS
-
         if value in PLATFORMS:
             return value
         if not SOURCE_NAME.fullmatch(value) or value in RESERVED_SOURCE_NAMES:
@@ -96,8 +81,6 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs):
-        from channels_app.platforms.registry import PLATFORMS
-
         platform = attrs.get("platform") or getattr(self.instance, "platform", None)
         external_id = attrs.get("external_id") or getattr(self.instance, "external_id", None)
         if platform not in PLATFORMS:
@@ -125,30 +108,3 @@ class ChannelAccountSerializer(serializers.ModelSerializer):
             )
         if not current("secret"):
             raise serializers.ValidationError({"secret": ["Required to verify the source."]})
-
-
-class RegistrationTopicSerializer(serializers.Serializer):
-    topic = serializers.CharField(help_text="Shopify topic, e.g. orders/create.")
-    outcome = serializers.ChoiceField(choices=["created", "updated", "kept", "failed"])
-    remote_id = serializers.CharField(help_text="Shopify's webhook subscription id.")
-    error = serializers.CharField(help_text="Why Shopify refused it, when failed.")
-
-
-class RegistrationFailureSerializer(serializers.Serializer):
-    topic = serializers.CharField()
-    error = serializers.CharField()
-
-
-class WebhookRegistrationResultSerializer(serializers.Serializer):
-    """The answer of POST /api/webhooks/register/<account_id> (documentation only)."""
-
-    account_id = serializers.IntegerField()
-    shop = serializers.CharField(help_text="The shop domain registered.")
-    address = serializers.URLField(help_text="Our callback URL Shopify now posts to.")
-    api_version = serializers.CharField(help_text="The pinned Admin API version used.")
-    created = serializers.ListField(child=serializers.CharField())
-    updated = serializers.ListField(child=serializers.CharField())
-    kept = serializers.ListField(child=serializers.CharField())
-    failed = RegistrationFailureSerializer(many=True)
-    topics = RegistrationTopicSerializer(many=True)
-    warnings = serializers.ListField(child=serializers.CharField())

@@ -5,22 +5,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from channels_app import selectors, services
+from channels_app import processing, selectors, services
 from channels_app.api.serializers import (
-    ActivitySerializer,
     ChannelAccountSerializer,
     InboundEventSerializer,
-    MessageSerializer,
     ReprocessSerializer,
-    WebhookRegistrationResultSerializer,
 )
-from channels_app.models import Activity, ChannelAccount, Message
-from channels_app.platforms.shopify.registration import (
-    RegistrationError,
-    shopify_webhooks_register,
-)
+from channels_app.models import ChannelAccount
 from config.api import paginated, parse_since
-from config.errors import error_body
 
 
 class InboundEventListView(APIView):
@@ -50,24 +42,8 @@ class InboundEventReprocessView(APIView):
             events = events.filter(status=incoming.validated_data["status"])
             if since := incoming.validated_data.get("since"):
                 events = events.filter(received_at__gte=since)
-        count = services.inbound_events_reprocess(events=events)
+        count = processing.inbound_events_reprocess(events=events)
         return Response({"requeued": count}, status=202)
-
-
-class QualiaOrderActivitiesView(APIView):
-    @extend_schema(parameters=[OpenApiParameter("type")], responses=ActivitySerializer(many=True))
-    def get(self, request, order_id: str):
-        activities = Activity.objects.filter(account__owner=request.user, order_id=order_id)
-        if activity_type := request.query_params.get("type"):
-            activities = activities.filter(activity_type=activity_type)
-        return Response(ActivitySerializer(activities.order_by("received_at"), many=True).data)
-
-
-class QualiaOrderMessagesView(APIView):
-    @extend_schema(responses=MessageSerializer(many=True))
-    def get(self, request, order_id: str):
-        messages = Message.objects.filter(account__owner=request.user, order_id=order_id)
-        return Response(MessageSerializer(messages.order_by("created_date"), many=True).data)
 
 
 class ChannelAccountListView(APIView):
@@ -109,41 +85,3 @@ class ChannelAccountDetailView(APIView):
     def delete(self, request, pk: int):
         self.account(request, pk).delete()
         return Response(status=204)
-
-
-# What the caller must fix decides the status: their account (422), our configuration (503),
-# or Shopify failing to answer (502).
-REGISTRATION_ERROR_STATUS = {
-    "not_shopify": 422,
-    "missing_api_token": 422,
-    "invalid_shop_domain": 422,
-    "shopify_unauthorized": 422,
-    "receiver_url_unset": 503,
-    "shopify_error": 502,
-    "shopify_unreachable": 502,
-}
-
-
-class ShopifyWebhooksRegisterView(APIView):
-    @extend_schema(
-        request=None,
-        responses={200: WebhookRegistrationResultSerializer},
-        description=(
-            "Register our Shopify receiver for every topic it handles on the account's shop "
-            "(Admin REST API). Idempotent: creates what is missing, moves ours from a stale "
-            "address, keeps what is right; per-topic failures are listed in `failed`."
-        ),
-    )
-    def post(self, request, account_id: int):
-        account = get_object_or_404(
-            ChannelAccount.objects.filter(owner=request.user), pk=account_id
-        )
-        try:
-            result = shopify_webhooks_register(account=account)
-        except RegistrationError as exc:
-            errors = {exc.field: [exc.message]} if exc.field else None
-            return Response(
-                error_body(exc.message, exc.code, errors),
-                status=REGISTRATION_ERROR_STATUS.get(exc.code, 502),
-            )
-        return Response({"account_id": account.pk, **result.as_dict()})

@@ -47,6 +47,8 @@ class Platform:
     # parsed and its envelope checked before authentication, as a malformed one has nothing
     # to verify.
     signature_in_body: bool = False
+    # Paths its clients post to besides /webhooks/<name> (config/urls.py mounts them).
+    receiver_paths: tuple[str, ...] = ()
 
     def rate_limit_key(self, request: HttpRequest) -> str:
         """Who is posting, before authentication (a header, a username): the rate-limit unit."""

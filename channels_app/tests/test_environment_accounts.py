@@ -6,8 +6,10 @@ from channels_app import services
 from channels_app.checks import environment_accounts_have_an_owner
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.qualia import verify as qualia_verify
+from channels_app.platforms.qualia.tests import test_qualia
+from channels_app.platforms.shopify.tests import test_shopify
+from channels_app.platforms.stripe.tests import test_stripe
 from channels_app.selectors import active_accounts_forget
-from channels_app.tests import test_qualia, test_shopify, test_stripe
 
 pytestmark = pytest.mark.django_db
 

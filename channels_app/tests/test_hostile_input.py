@@ -14,12 +14,13 @@ import time
 import pytest
 from django.contrib.auth.hashers import make_password
 
-from channels_app.models import ChannelAccount, InboundEvent, Order
+from channels_app.commerce.models import Order
+from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.flipkart.platform import body_hmac
 from channels_app.platforms.selloship.platform import selloship_signature
 from channels_app.platforms.shopify.platform import shopify_hmac
 from channels_app.platforms.stripe.platform import stripe_signature
-from channels_app.services import inbound_event_process
+from channels_app.processing import inbound_event_process
 from webhooks.signing import secret_generate, standard_signature
 from webhooks.untrusted import MAX_DEPTH
 

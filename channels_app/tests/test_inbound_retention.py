@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from channels_app.models import Activity, ChannelAccount, InboundEvent
+from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.platforms.qualia.models import Activity
 from channels_app.services import inbound_events_cleanup
 
 pytestmark = pytest.mark.django_db

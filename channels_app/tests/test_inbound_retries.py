@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from channels_app.models import Activity, ChannelAccount, InboundEvent, Message
+from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.qualia import fetches
-from channels_app.services import inbound_events_sweep
-from channels_app.tests.test_qualia_messages import received_activity
+from channels_app.platforms.qualia.models import Activity, Message
+from channels_app.platforms.qualia.tests.test_qualia_messages import received_activity
+from channels_app.processing import inbound_events_sweep
 from conftest import child_env, database_url_for_children, start_celery_worker, wait_until
 from webhooks.models import Event
 

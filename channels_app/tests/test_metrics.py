@@ -7,8 +7,14 @@ import pytest
 from django.utils import timezone
 
 from channels_app.models import ChannelAccount, InboundEvent
-from channels_app.services import inbound_events_drain
-from channels_app.tests.test_shopify import SECRET, SHOP, fixture, post, signed_headers
+from channels_app.platforms.shopify.tests.test_shopify import (
+    SECRET,
+    SHOP,
+    fixture,
+    post,
+    signed_headers,
+)
+from channels_app.processing import inbound_events_drain
 from config.tests.scrape import scrape
 
 pytestmark = pytest.mark.django_db

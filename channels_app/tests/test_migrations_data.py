@@ -6,7 +6,8 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from channels_app.models import Activity, ChannelAccount, InboundEvent, Message
+from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.platforms.qualia.models import Activity, Message
 
 pytestmark = pytest.mark.django_db
 

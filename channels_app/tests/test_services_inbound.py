@@ -14,7 +14,8 @@ from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.shopify.platform import shopify_hmac
 from channels_app.platforms.stripe import handlers
 from channels_app.platforms.stripe.platform import stripe_signature
-from channels_app.services import inbound_event_process, inbound_event_store, inbound_events_drain
+from channels_app.processing import inbound_event_process, inbound_events_drain
+from channels_app.services import inbound_event_store
 
 pytestmark = pytest.mark.django_db
 

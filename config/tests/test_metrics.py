@@ -12,7 +12,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from channels_app.models import ChannelAccount, InboundEvent
-from channels_app.tests.test_shopify import SECRET, SHOP, fixture, signed_headers
+from channels_app.platforms.shopify.tests.test_shopify import SECRET, SHOP, fixture, signed_headers
 from config.metrics_dir import metrics_dir_reset_if_unused
 from config.tests.scrape import Scrape
 from conftest import (

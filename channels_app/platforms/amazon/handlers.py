@@ -17,10 +17,12 @@ from django.conf import settings
 from django.utils import timezone
 from requests_hardened.ip_filter import InvalidIPAddress
 
-from channels_app.models import InboundEvent, LineItem, Order, ProcessingReport, SnsSubscription
+from channels_app.commerce.models import LineItem, Order
+from channels_app.commerce.orders import is_newer, order_event_data
+from channels_app.models import InboundEvent
+from channels_app.platforms.amazon.models import ProcessingReport, SnsSubscription
 from channels_app.platforms.amazon.verify import sns_url_allowed
 from channels_app.platforms.base import Problem
-from channels_app.platforms.orders import is_newer, order_event_data
 from channels_app.services import inbound_event_publish
 from webhooks.http import client as http
 from webhooks.untrusted import aware_time

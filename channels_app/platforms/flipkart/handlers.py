@@ -15,9 +15,10 @@ item belongs to. Flipkart prices are in INR.
 from collections.abc import Callable
 from functools import partial
 
-from channels_app.models import ChannelAccount, InboundEvent, LineItem, Order
-from channels_app.platforms.orders import decimal_or_none, order_event_data
-from channels_app.platforms.shipments import shipment_apply, shipment_publish, tracking_entry
+from channels_app.commerce.models import LineItem, Order
+from channels_app.commerce.orders import decimal_or_none, order_event_data
+from channels_app.commerce.shipments import shipment_apply, shipment_publish, tracking_entry
+from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.services import inbound_event_publish
 from webhooks.untrusted import aware_time
 

@@ -17,8 +17,8 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from channels_app.models import Activity
-from channels_app.platforms.qualia.api import qualia_message_fetch
+from channels_app.platforms.qualia.client import qualia_message_fetch
+from channels_app.platforms.qualia.models import Activity
 from channels_app.services import storable_text
 from webhooks import wake
 from webhooks.backoff import backoff_seconds
@@ -26,7 +26,7 @@ from webhooks.backoff import backoff_seconds
 logger = logging.getLogger(__name__)
 
 Fetch = Activity.Fetch
-FETCH_TASK = "channels_app.tasks.qualia_message_fetch_task"
+FETCH_TASK = "channels_app.platforms.qualia.tasks.qualia_message_fetch_task"
 # A fetch under way: no one else tries it for this long (more than the API call's timeout).
 _LEASE = timedelta(minutes=2)
 _SWEEP_BATCH = 1000

@@ -2,8 +2,9 @@
 
 from django.utils import timezone
 
-from channels_app.models import Activity, InboundEvent
+from channels_app.models import InboundEvent
 from channels_app.platforms.qualia import fetches
+from channels_app.platforms.qualia.models import Activity
 from channels_app.services import inbound_event_publish
 
 

@@ -23,6 +23,7 @@ ACTIVITY_TYPES = (
 
 class Qualia(Platform):
     name = verify.PLATFORM
+    receiver_paths = ("webhook/activity",)
 
     def rate_limit_key(self, request) -> str:
         try:

@@ -16,8 +16,9 @@ import logging
 
 from django.db.models import Q
 
-from channels_app.models import InboundEvent, Order
-from channels_app.platforms.shipments import shipment_apply, shipment_publish, tracking_entry
+from channels_app.commerce.models import Order
+from channels_app.commerce.shipments import shipment_apply, shipment_publish, tracking_entry
+from channels_app.models import InboundEvent
 from webhooks.untrusted import aware_time
 
 logger = logging.getLogger(__name__)

@@ -9,18 +9,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from channels_app.models import (
-    Fulfillment,
-    InboundEvent,
-    InventoryLevel,
-    LineItem,
-    Order,
-    Product,
-    Refund,
-    Store,
-    Variant,
-)
-from channels_app.platforms.orders import decimal_or_none, is_newer, order_event_data
+from channels_app.commerce.models import Fulfillment, LineItem, Order, Refund
+from channels_app.commerce.orders import decimal_or_none, is_newer, order_event_data
+from channels_app.models import InboundEvent
+from channels_app.platforms.shopify.models import InventoryLevel, Product, Store, Variant
 from channels_app.services import inbound_event_publish
 from webhooks.untrusted import aware_time
 

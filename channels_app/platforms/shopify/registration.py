@@ -21,8 +21,9 @@ import requests
 from django.conf import settings
 from requests_hardened.ip_filter import InvalidIPAddress
 
-from channels_app.models import ChannelAccount, WebhookRegistration
+from channels_app.models import ChannelAccount
 from channels_app.platforms.shopify import handlers
+from channels_app.platforms.shopify.models import WebhookRegistration
 from channels_app.platforms.shopify.platform import PLATFORM
 from webhooks.http import client as http
 from webhooks.untrusted import MalformedInput, ascii_int, json_parse

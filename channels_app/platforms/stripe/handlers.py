@@ -4,7 +4,8 @@ Stripe does not guarantee order: an event older (`created`) than the one that la
 object updates nothing.
 """
 
-from channels_app.models import InboundEvent, Payment
+from channels_app.models import InboundEvent
+from channels_app.platforms.stripe.models import Payment
 from channels_app.services import inbound_event_publish
 
 

@@ -12,7 +12,7 @@ import requests
 from standardwebhooks import Webhook
 
 from channels_app.models import ChannelAccount, InboundEvent
-from channels_app.services import inbound_event_process
+from channels_app.processing import inbound_event_process
 from conftest import child_env, start_web_server
 from subscriptions.models import Delivery
 from webhooks.models import Event

@@ -8,7 +8,7 @@ summary of the order, whichever platform it came from.
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from channels_app.models import Order
+from channels_app.commerce.models import Order
 
 
 def is_newer(stored_at: datetime | None, incoming_at: datetime | None) -> bool:

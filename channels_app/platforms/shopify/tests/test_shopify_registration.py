@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.urls import resolve
 
-from channels_app.models import ChannelAccount, WebhookRegistration
+from channels_app.models import ChannelAccount
 from channels_app.platforms.shopify.handlers import TOPICS
+from channels_app.platforms.shopify.models import WebhookRegistration
 from channels_app.platforms.shopify.registration import MAX_RATE_LIMIT_RETRIES
 
 pytestmark = pytest.mark.django_db
@@ -426,7 +427,7 @@ def test_an_account_without_a_webhook_secret_gets_a_warning(api, account, shopif
 
 
 def test_the_register_route_does_not_collide_with_subscriptions_or_receivers():
-    from channels_app.api.views import ShopifyWebhooksRegisterView
+    from channels_app.platforms.shopify.api import ShopifyWebhooksRegisterView
     from channels_app.views import platform_webhook
     from subscriptions.api.views import SubscriptionDetailView
 

@@ -5,16 +5,17 @@ from pathlib import Path
 
 import pytest
 
-from channels_app.models import ChannelAccount, InboundEvent, Order, Shipment
+from channels_app.commerce.models import Order, Shipment
+from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.selloship.platform import selloship_signature
-from channels_app.services import inbound_event_process
+from channels_app.processing import inbound_event_process
 from subscriptions.models import Delivery
 from subscriptions.services import subscription_create
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "platforms" / "selloship" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ACCOUNT_ID = "seller-42"
 SECRET = "ss-secret"
 AWB = "1490811234567"

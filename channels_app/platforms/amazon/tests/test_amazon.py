@@ -24,14 +24,9 @@ from cryptography.x509.oid import NameOID
 from django.core.cache import cache
 from django.test import TestCase
 
-from channels_app.models import (
-    ChannelAccount,
-    InboundEvent,
-    LineItem,
-    Order,
-    ProcessingReport,
-    SnsSubscription,
-)
+from channels_app.commerce.models import LineItem, Order
+from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.platforms.amazon.models import ProcessingReport, SnsSubscription
 from channels_app.platforms.amazon.verify import (
     certificate_check,
     signature_verify,
@@ -39,7 +34,7 @@ from channels_app.platforms.amazon.verify import (
     string_to_sign,
 )
 from channels_app.platforms.base import Unauthorized
-from channels_app.services import inbound_event_process
+from channels_app.processing import inbound_event_process
 from config import settings as project_settings
 from conftest import child_env, database_url_for_children, start_web_server
 from subscriptions.models import Delivery
@@ -48,7 +43,7 @@ from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "platforms" / "amazon" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:sp-api-notifications"
 LOOPBACK_PATTERN = r"^127\.0\.0\.1$"
 

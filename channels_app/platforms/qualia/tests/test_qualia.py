@@ -9,8 +9,9 @@ import pytest
 import requests
 from django.contrib.auth.hashers import make_password
 
-from channels_app.models import Activity, ChannelAccount, InboundEvent
-from channels_app.services import inbound_event_process
+from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.platforms.qualia.models import Activity
+from channels_app.processing import inbound_event_process
 from conftest import child_env, start_web_server
 from subscriptions.models import Delivery
 from subscriptions.services import subscription_create
@@ -18,7 +19,7 @@ from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "platforms" / "qualia" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PASSWORD = "qualia-webhook-password"
 
 

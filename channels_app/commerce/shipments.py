@@ -9,7 +9,8 @@ stored, and an older update only fills fields that are still empty.
 import json
 from datetime import UTC, datetime
 
-from channels_app.models import ChannelAccount, InboundEvent, Order, Shipment
+from channels_app.commerce.models import Order, Shipment
+from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.services import inbound_event_publish
 
 

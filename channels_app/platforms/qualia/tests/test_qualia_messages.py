@@ -5,16 +5,17 @@ import base64
 
 import pytest
 
-from channels_app.models import Activity, InboundEvent, Message
-from channels_app.platforms.qualia.api import QualiaApiError, qualia_message_fetch
-from channels_app.tests.test_qualia import PASSWORD, basic, fixture, post
+from channels_app.models import InboundEvent
+from channels_app.platforms.qualia.client import QualiaApiError, qualia_message_fetch
+from channels_app.platforms.qualia.models import Activity, Message
+from channels_app.platforms.qualia.tests.test_qualia import PASSWORD, basic, fixture, post
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
 
 def received_activity(client) -> Activity:
-    from channels_app.services import inbound_event_process
+    from channels_app.processing import inbound_event_process
 
     assert post(client, fixture("message"), basic("acme", PASSWORD)).status_code == 200
     inbound_event_process(event=InboundEvent.objects.get())

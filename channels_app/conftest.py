@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from channels_app.models import ChannelAccount
-from channels_app.tests.test_qualia import PASSWORD
+from channels_app.platforms.qualia.tests.test_qualia import PASSWORD
 
 
 class FakeQualia:

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from channels_app.models import ChannelAccount, InboundEvent, Payment
+from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.platforms.stripe.models import Payment
 from channels_app.platforms.stripe.platform import stripe_signature
-from channels_app.services import inbound_event_process
+from channels_app.processing import inbound_event_process
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "platforms" / "stripe" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SECRET = "whsec_stripe_endpoint_secret"
 
 

@@ -6,14 +6,15 @@ from pathlib import Path
 import pytest
 import requests
 
-from channels_app.models import ChannelAccount, InboundEvent, LineItem, Order
+from channels_app.commerce.models import LineItem, Order
+from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.shopify.platform import shopify_hmac
-from channels_app.services import inbound_event_process
+from channels_app.processing import inbound_event_process
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "platforms" / "shopify" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SECRET = "shpss_test_app_secret"
 SHOP = "example.myshopify.com"
 
@@ -152,7 +153,7 @@ def deliver(client, topic: str, name: str, webhook_id: str) -> None:
 
 
 def test_refunds_and_fulfillments_attach_to_the_order(client, account):
-    from channels_app.models import Fulfillment, Refund
+    from channels_app.commerce.models import Fulfillment, Refund
 
     deliver(client, "orders/create", "orders_create", "o1")
     deliver(client, "refunds/create", "refunds_create", "r1")
@@ -170,7 +171,7 @@ def test_refunds_and_fulfillments_attach_to_the_order(client, account):
 
 
 def test_products_and_inventory_levels_project_and_link(client, account):
-    from channels_app.models import InventoryLevel, Variant
+    from channels_app.platforms.shopify.models import InventoryLevel, Variant
 
     deliver(client, "products/update", "products_update", "p1")
     deliver(client, "inventory_levels/update", "inventory_levels_update", "i1")
@@ -184,7 +185,7 @@ def test_products_and_inventory_levels_project_and_link(client, account):
 
 
 def test_an_unknown_inventory_item_is_recorded_not_an_error(client, account):
-    from channels_app.models import InventoryLevel
+    from channels_app.platforms.shopify.models import InventoryLevel
 
     deliver(client, "inventory_levels/update", "inventory_levels_update", "i2")
 
@@ -193,7 +194,7 @@ def test_an_unknown_inventory_item_is_recorded_not_an_error(client, account):
 
 
 def test_an_uninstall_marks_the_store_and_keeps_its_data(client, account):
-    from channels_app.models import Store
+    from channels_app.platforms.shopify.models import Store
 
     deliver(client, "orders/create", "orders_create", "o1")
     deliver(client, "app/uninstalled", "app_uninstalled", "u1")

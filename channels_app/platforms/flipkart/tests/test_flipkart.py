@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from channels_app.models import ChannelAccount, InboundEvent, LineItem, Order, Shipment
+from channels_app.commerce.models import LineItem, Order, Shipment
+from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.flipkart.platform import (
     body_hmac,
     fklogin_authorization,
     flipkart_signature,
 )
-from channels_app.services import inbound_event_process
+from channels_app.processing import inbound_event_process
 from conftest import child_env, database_url_for_children, start_web_server
 from subscriptions.models import Delivery
 from subscriptions.services import subscription_create
@@ -22,7 +23,7 @@ from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "platforms" / "flipkart" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 APP_ID = "fk-app-1"
 SECRET = "fk-app-secret"
 URL = "http://testserver/webhooks/flipkart"
