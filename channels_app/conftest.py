@@ -7,8 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from channels_app.models import ChannelAccount
-from channels_app.platforms.qualia.tests.test_qualia import PASSWORD
+from channels_app.platforms.qualia.tests.case import qualia
 
 
 class FakeQualia:
@@ -56,7 +55,7 @@ class FakeQualia:
 
 
 @pytest.fixture
-def qualia(settings):
+def qualia_api(settings):
     fake = FakeQualia()
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True  # the fake listens on loopback
     settings.QUALIA_API_URL = fake.url
@@ -66,9 +65,4 @@ def qualia(settings):
 
 @pytest.fixture
 def qualia_account(user):
-    from django.contrib.auth.hashers import make_password
-
-    return ChannelAccount.objects.create(
-        owner=user, platform="qualia", name="Acme", external_id="acme",
-        password_hash=make_password(PASSWORD), api_token="qualia-api-token",
-    )  # fmt: skip
+    return qualia.account_create(user, api_token="qualia-api-token")

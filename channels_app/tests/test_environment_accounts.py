@@ -6,9 +6,9 @@ from channels_app import services
 from channels_app.checks import environment_accounts_have_an_owner
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.qualia import verify as qualia_verify
-from channels_app.platforms.qualia.tests import test_qualia
-from channels_app.platforms.shopify.tests import test_shopify
-from channels_app.platforms.stripe.tests import test_stripe
+from channels_app.platforms.qualia.tests.case import basic, qualia
+from channels_app.platforms.shopify.tests.case import shopify
+from channels_app.platforms.stripe.tests.case import stripe
 from channels_app.selectors import active_accounts_forget
 
 pytestmark = pytest.mark.django_db
@@ -30,21 +30,15 @@ def environment(settings):
 def send(client, platform: str, *, secret: str | None = None, number: int = 1):
     """A request to `platform`, with the environment's credentials unless `secret` is given."""
     if platform == "qualia":
-        return test_qualia.post(
-            client,
-            test_qualia.fixture("message"),
-            test_qualia.basic(QUALIA_USER, secret or QUALIA_PASSWORD),
-        )
+        auth = basic(QUALIA_USER, secret or QUALIA_PASSWORD)
+        return qualia.post(client, qualia.fixture("message"), auth=auth)
     if platform == "shopify":
-        body = test_shopify.fixture("orders_create")
-        headers = test_shopify.signed_headers(
-            body, "orders/create", f"wh-{number}", secret=secret or SHOPIFY_SECRET
+        body = shopify.fixture("orders_create")
+        return shopify.post(
+            client, body, webhook_id=f"wh-{number}", secret=secret or SHOPIFY_SECRET
         )
-        return test_shopify.post(client, "/webhooks/shopify", body, headers)
-    body = test_stripe.fixture("payment_intent_succeeded").replace(b"evt_", b"evt_%d" % number)
-    return test_stripe.post(
-        client, body, test_stripe.header_for(body, secret=secret or STRIPE_SECRET)
-    )
+    body = stripe.fixture("payment_intent_succeeded").replace(b"evt_", b"evt_%d" % number)
+    return stripe.post(client, body, secret=secret or STRIPE_SECRET)
 
 
 PLATFORMS = ["qualia", "shopify", "stripe"]

@@ -17,11 +17,11 @@ STRIPE_EVENT = b'{"id": "evt_1", "type": "customer.created", "data": {"object": 
 
 
 @pytest.fixture
-def worker(transactional_db, tmp_path, qualia, broker_flushed):
+def worker(transactional_db, tmp_path, qualia_api, broker_flushed):
     handle = start_celery_worker(
         child_env(
             DATABASE_URL=database_url_for_children(),
-            QUALIA_API_URL=qualia.url,
+            QUALIA_API_URL=qualia_api.url,
             WEBHOOKS_ALLOW_PRIVATE_URLS="true",
         ),
         tmp_path / "worker.log",
@@ -66,9 +66,9 @@ def test_a_failed_row_whose_message_was_lost_is_processed_after_the_sweep(user, 
 
 
 def test_a_qualia_api_outage_and_a_flushed_broker_end_with_the_message_fetched_once(
-    client, qualia_account, qualia, worker, broker_flushed
+    client, qualia_account, qualia_api, worker, broker_flushed
 ):
-    qualia.fail_with = 503
+    qualia_api.fail_with = 503
     activity = received_activity(client)  # its fetch is owed from here on
 
     # The fetch is tried at once, then again after its backoff, while the API is down.
@@ -79,7 +79,7 @@ def test_a_qualia_api_outage_and_a_flushed_broker_end_with_the_message_fetched_o
     assert activity.fetch_next_at > timezone.now()
 
     broker_flushed()  # the retry's hint is gone with the broker
-    qualia.fail_with = None  # the API is back
+    qualia_api.fail_with = None  # the API is back
     Activity.objects.filter(pk=activity.pk).update(fetch_next_at=timezone.now())  # time passes
 
     assert fetches.message_fetches_sweep() == 1
@@ -91,9 +91,9 @@ def test_a_qualia_api_outage_and_a_flushed_broker_end_with_the_message_fetched_o
 
 @pytest.mark.django_db
 def test_a_fetch_failing_past_the_give_up_time_is_dead_until_retried_from_the_admin(
-    client, qualia_account, qualia, admin_client, settings
+    client, qualia_account, qualia_api, admin_client, settings
 ):
-    qualia.fail_with = 500
+    qualia_api.fail_with = 500
     activity = received_activity(client)
     Activity.objects.filter(pk=activity.pk).update(
         received_at=timezone.now() - settings.QUALIA_FETCH_GIVE_UP_AFTER
@@ -104,7 +104,7 @@ def test_a_fetch_failing_past_the_give_up_time_is_dead_until_retried_from_the_ad
     activity.refresh_from_db()
     assert (activity.fetch_status, activity.fetch_next_at) == (Activity.Fetch.DEAD, None)
     assert "500" in activity.fetch_error
-    qualia.fail_with = None
+    qualia_api.fail_with = None
     admin_client.post(
         "/admin/channels_app/activity/",
         {"action": "fetch_message_again", "_selected_action": [activity.pk]},

@@ -6,34 +6,28 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from channels_app.models import ChannelAccount, InboundEvent
-from channels_app.platforms.shopify.tests.test_shopify import (
-    SECRET,
-    SHOP,
-    fixture,
-    post,
-    signed_headers,
-)
+from channels_app.models import InboundEvent
+from channels_app.platforms.shopify.tests.case import shopify
 from channels_app.processing import inbound_events_drain
 from config.tests.scrape import scrape
 
 pytestmark = pytest.mark.django_db
 
+ORDER = shopify.fixture("orders_create")
+
 
 @pytest.fixture
 def account(user):
-    return ChannelAccount.objects.create(
-        owner=user, platform="shopify", name="Example", external_id=SHOP, secret=SECRET
-    )
+    return shopify.account_create(user)
 
 
 def send(client, body: bytes, topic: str, webhook_id: str, **overrides):
-    headers = {**signed_headers(body, topic, webhook_id), **overrides}
-    return post(client, "/webhooks/shopify", body, headers).status_code
+    headers = {**shopify.signed_headers(body, topic, webhook_id), **overrides}
+    return shopify.post(client, body, headers=headers).status_code
 
 
 def test_each_answer_is_counted_by_platform_and_status_code(client, account):
-    body = fixture("orders_create")
+    body = shopify.fixture("orders_create")
     before = scrape(client)
 
     answers = [
@@ -59,10 +53,10 @@ def test_each_answer_is_counted_by_platform_and_status_code(client, account):
 
 
 def test_processing_is_counted_by_outcome_with_its_latency_and_wait_since_receipt(client, account):
-    assert send(client, fixture("orders_create"), "orders/create", "wh-1") == 200
+    assert send(client, shopify.fixture("orders_create"), "orders/create", "wh-1") == 200
     assert send(client, json.dumps({"id": 1}).encode(), "carts/create", "wh-2") == 200
     # A topic Shopify repeated reaches us joined: it cannot be routed, so it is dead at once.
-    assert send(client, fixture("orders_create"), "orders/create,orders/create", "wh-3") == 200
+    assert send(client, ORDER, "orders/create,orders/create", "wh-3") == 200
     InboundEvent.objects.update(received_at=timezone.now() - timedelta(seconds=30))
     before = scrape(client)
 
@@ -87,7 +81,7 @@ def test_processing_is_counted_by_outcome_with_its_latency_and_wait_since_receip
 
 
 def test_a_reprocessed_event_gives_no_second_queue_wait(client, account):
-    assert send(client, fixture("orders_create"), "orders/create,orders/create", "wh-1") == 200
+    assert send(client, ORDER, "orders/create,orders/create", "wh-1") == 200
     inbound_events_drain(account_id=account.pk)
     InboundEvent.objects.update(status=InboundEvent.Status.RECEIVED)  # as reprocessing does
     before = scrape(client)

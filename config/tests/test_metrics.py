@@ -11,8 +11,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from channels_app.models import ChannelAccount, InboundEvent
-from channels_app.platforms.shopify.tests.test_shopify import SECRET, SHOP, fixture, signed_headers
+from channels_app.models import InboundEvent
+from channels_app.platforms.shopify.tests.case import shopify
 from config.metrics_dir import metrics_dir_reset_if_unused
 from config.tests.scrape import Scrape
 from conftest import (
@@ -53,14 +53,12 @@ def test_deliveries_and_processing_in_a_worker_show_on_the_webs_metrics(user, re
     web, base_url = start_web_server(env, tmp_path / "web.log", workers=2)
     try:
         subscription_create(owner=user, url=receiver.url, event_types=["task.*"])
-        ChannelAccount.objects.create(
-            owner=user, platform="shopify", name="Example", external_id=SHOP, secret=SECRET
-        )
-        body = fixture("orders_create")
+        shopify.account_create(user)
+        body = shopify.fixture("orders_create")
         answer = requests.post(
             f"{base_url}/webhooks/shopify",
             data=body,
-            headers=signed_headers(body, "orders/create", "wh-1"),
+            headers=shopify.signed_headers(body, "orders/create", "wh-1"),
             timeout=10,
         )
         event_publish(owner=user, event_type="task.created", data={"n": 1})

@@ -1,9 +1,7 @@
 """Qualia's `POST /webhook/activity`, with real Basic-auth requests built from fixtures."""
 
-import base64
 import json
 import threading
-from pathlib import Path
 
 import pytest
 import requests
@@ -11,6 +9,7 @@ from django.contrib.auth.hashers import make_password
 
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.qualia.models import Activity
+from channels_app.platforms.qualia.tests.case import PASSWORD, basic, qualia
 from channels_app.processing import inbound_event_process
 from conftest import child_env, start_web_server
 from subscriptions.models import Delivery
@@ -19,33 +18,14 @@ from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-PASSWORD = "qualia-webhook-password"
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / f"{name}.json").read_bytes()
-
-
-def basic(username: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
-
 
 @pytest.fixture
 def account(user):
-    return ChannelAccount.objects.create(
-        owner=user, platform="qualia", name="Acme title", external_id="acme",
-        password_hash=make_password(PASSWORD),
-    )  # fmt: skip
-
-
-def post(client, body: bytes, auth: str | None = None):
-    headers = {"HTTP_AUTHORIZATION": auth or basic("acme", PASSWORD)}
-    return client.post("/webhook/activity", body, content_type="application/json", **headers)
+    return qualia.account_create(user)
 
 
 def test_a_valid_activity_answers_the_exact_contract_and_is_stored_once(client, account):
-    response = post(client, fixture("message"))
+    response = qualia.post(client, qualia.fixture("message"))
 
     assert response.status_code == 200
     body = response.json()
@@ -63,28 +43,28 @@ def test_a_valid_activity_answers_the_exact_contract_and_is_stored_once(client, 
     assert body["request_id"] == response["X-Request-ID"]
     assert isinstance(body["response_time_ms"], float)
     event = InboundEvent.objects.get()
-    assert bytes(event.body) == fixture("message")
+    assert bytes(event.body) == qualia.fixture("message")
     assert event.status == InboundEvent.Status.RECEIVED
     assert "Authorization" not in event.headers
 
 
 def test_bad_credentials_are_401_with_a_basic_challenge_and_store_nothing(client, account):
     for auth in [basic("acme", "wrong"), basic("nobody", PASSWORD), "Bearer x", "Basic !!"]:
-        response = post(client, fixture("message"), auth)
+        response = qualia.post(client, qualia.fixture("message"), auth=auth)
         assert response.status_code == 401, auth
         assert response["WWW-Authenticate"].startswith("Basic")
     assert InboundEvent.objects.count() == 0
 
 
 def test_invalid_json_is_400(client, account):
-    response = post(client, b"{not json")
+    response = qualia.post(client, b"{not json")
     assert response.status_code == 400
     assert InboundEvent.objects.count() == 0
 
 
 def test_validation_problems_are_422_one_entry_each_in_the_seed_shape(client, account):
     body = json.dumps({"description": "x", "type": "order_shipped", "order_id": ""}).encode()
-    response = post(client, body)
+    response = qualia.post(client, body)
 
     assert response.status_code == 422
     assert response.json() == {
@@ -99,20 +79,20 @@ def test_validation_problems_are_422_one_entry_each_in_the_seed_shape(client, ac
 
 def test_a_message_activity_needs_its_message_id(client, account):
     body = json.dumps({"description": "x", "type": "message", "order_id": "o1"}).encode()
-    response = post(client, body)
+    response = qualia.post(client, body)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "message_id"]
 
 
 def test_a_duplicate_answers_200_and_is_not_stored_again(client, account):
-    assert post(client, fixture("order_request")).status_code == 200
-    assert post(client, fixture("order_request")).status_code == 200
+    assert qualia.post(client, qualia.fixture("order_request")).status_code == 200
+    assert qualia.post(client, qualia.fixture("order_request")).status_code == 200
     assert InboundEvent.objects.count() == 1
 
 
 def test_an_oversize_body_is_413(client, account, settings):
     settings.MAX_PAYLOAD_SIZE_MB = 1
-    response = post(client, b'{"description": "' + b"x" * (1024 * 1024) + b'"}')
+    response = qualia.post(client, b'{"description": "' + b"x" * (1024 * 1024) + b'"}')
     assert response.status_code == 413
     assert InboundEvent.objects.count() == 0
 
@@ -122,14 +102,14 @@ def test_past_the_rate_limit_the_answer_is_429_with_retry_after(client, account,
 
     cache.clear()
     settings.INBOUND_RATE_LIMIT_PER_MINUTE = 2
-    codes = [post(client, fixture("order_request")).status_code for _ in range(3)]
+    codes = [qualia.post(client, qualia.fixture("order_request")).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
-    assert 0 < int(post(client, fixture("message"))["Retry-After"]) <= 60
+    assert 0 < int(qualia.post(client, qualia.fixture("message"))["Retry-After"]) <= 60
 
 
 def test_processing_stores_the_activity_and_publishes_to_the_owner(client, user, account):
     subscription_create(owner=user, url="https://example.com/h", event_types=["qualia.activity.*"])
-    post(client, fixture("message"))
+    qualia.post(client, qualia.fixture("message"))
 
     inbound_event_process(event=InboundEvent.objects.get())
 
@@ -150,7 +130,7 @@ def test_a_failing_handler_is_recorded_then_reprocessed_from_the_admin(
 ):
     from channels_app.platforms.qualia import handlers
 
-    post(client, fixture("order_request"))
+    qualia.post(client, qualia.fixture("order_request"))
     event = InboundEvent.objects.get()
 
     def broken(event, payload):
@@ -180,15 +160,23 @@ def test_environment_credentials_act_as_a_default_account(client, settings, djan
     django_user_model.objects.create_superuser("boss", "boss@example.com", "x")
     settings.WEBHOOK_USERNAME, settings.WEBHOOK_PASSWORD = "envuser", "env-password"
 
-    assert post(client, fixture("message"), basic("envuser", "env-password")).status_code == 200
-    assert post(client, fixture("message"), basic("envuser", "nope")).status_code == 401
+    assert (
+        qualia.post(
+            client, qualia.fixture("message"), auth=basic("envuser", "env-password")
+        ).status_code
+        == 200
+    )
+    assert (
+        qualia.post(client, qualia.fixture("message"), auth=basic("envuser", "nope")).status_code
+        == 401
+    )
     assert ChannelAccount.objects.get().owner.username == "boss"
 
 
 def test_inbound_events_api_lists_the_owners_events_and_reprocesses(
     api, other_api, client, account
 ):
-    post(client, fixture("order_request"))
+    qualia.post(client, qualia.fixture("order_request"))
     InboundEvent.objects.update(status=InboundEvent.Status.FAILED)
 
     listed = api.get("/api/inbound-events", {"status": "failed"}).json()["results"]
@@ -215,7 +203,7 @@ def test_concurrent_duplicates_through_the_real_server_store_one_row(live_app, u
     def send():
         results.append(
             requests.post(
-                f"{live_app}/webhook/activity", data=fixture("message"),
+                f"{live_app}/webhook/activity", data=qualia.fixture("message"),
                 headers={"Authorization": basic("acme", PASSWORD),
                          "Content-Type": "application/json"},
                 timeout=10,
@@ -238,7 +226,7 @@ def test_a_database_outage_answers_503_not_200(tmp_path):
     )
     try:
         response = requests.post(
-            f"{base_url}/webhook/activity", data=fixture("message"),
+            f"{base_url}/webhook/activity", data=qualia.fixture("message"),
             headers={"Authorization": basic("acme", PASSWORD), "Content-Type": "application/json"},
             timeout=10,
         )  # fmt: skip
@@ -259,7 +247,7 @@ def test_a_failure_is_retried_from_its_row_with_backoff_then_left_dead(
     from channels_app.tasks import inbound_event_process_task
 
     settings.INBOUND_MAX_RETRIES = 2
-    post(client, fixture("order_request"))
+    qualia.post(client, qualia.fixture("order_request"))
     event = InboundEvent.objects.get()
 
     def broken(event, payload):
@@ -284,3 +272,15 @@ def test_a_failure_is_retried_from_its_row_with_backoff_then_left_dead(
     assert "still broken" in event.error
     assert 1.5 < delays[0] < 2.5  # 2 s, ±20 %
     assert 3 < delays[1] < 5  # then 4 s
+
+
+@pytest.mark.parametrize(
+    ("fixture", "event_type", "data"),
+    [
+        ("message", "qualia.activity.message", {"message_id": "LEPAjMB43myH8aGcP"}),
+        ("order_request", "qualia.activity.order_request", {"order_id": "bK8bg5tajNkDpDk25"}),
+    ],
+)
+def test_every_fixture_projects_and_publishes(client, account, fixture, event_type, data):
+    inbound = qualia.check_webhook(client, fixture, event_type=event_type, data=data)
+    assert Activity.objects.get(inbound_event=inbound).activity_type == fixture

@@ -1,52 +1,22 @@
 """Shopify receivers with real HMAC-signed requests built from fixtures."""
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
 
 from channels_app.commerce.models import LineItem, Order
 from channels_app.models import ChannelAccount, InboundEvent
-from channels_app.platforms.shopify.platform import shopify_hmac
+from channels_app.platforms.shopify.tests.case import SECRET, SHOP, shopify
 from channels_app.processing import inbound_event_process
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-SECRET = "shpss_test_app_secret"
-SHOP = "example.myshopify.com"
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / f"{name}.json").read_bytes()
-
-
-def signed_headers(body: bytes, topic: str, webhook_id: str, secret: str = SECRET) -> dict:
-    return {
-        "X-Shopify-Hmac-Sha256": shopify_hmac(secret, body),
-        "X-Shopify-Shop-Domain": SHOP,
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Webhook-Id": webhook_id,
-        "Content-Type": "application/json",
-    }
-
-
-def django_headers(headers: dict) -> dict:
-    return {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()
-            if k != "Content-Type"}  # fmt: skip
-
 
 @pytest.fixture
 def account(user):
-    return ChannelAccount.objects.create(
-        owner=user, platform="shopify", name="Example", external_id=SHOP, secret=SECRET
-    )
-
-
-def post(client, path, body, headers):
-    return client.post(path, body, content_type="application/json", **django_headers(headers))
+    return shopify.account_create(user)
 
 
 def process_all():
@@ -57,8 +27,11 @@ def process_all():
 @pytest.mark.server
 @pytest.mark.django_db(transaction=True)
 def test_a_signed_order_through_the_real_server_is_stored_once(live_app, account):
-    body = fixture("orders_create")
-    headers = signed_headers(body, "orders/create", "wh-1")
+    body = shopify.fixture("orders_create")
+    headers = {
+        **shopify.signed_headers(body, "orders/create", "wh-1"),
+        "Content-Type": "application/json",
+    }
 
     first = requests.post(f"{live_app}/webhooks/shopify", data=body, headers=headers, timeout=10)
     again = requests.post(f"{live_app}/webhooks/shopify", data=body, headers=headers, timeout=10)
@@ -75,18 +48,25 @@ def test_a_signed_order_through_the_real_server_is_stored_once(live_app, account
     "path", ["/webhooks/shopify", "/api/webhooks/shopify", "/api/v1/webhooks/shopify/orders/create"]
 )
 def test_every_mount_receives(client, account, path):
-    body = fixture("orders_create")
-    assert post(client, path, body, signed_headers(body, "orders/create", path)).status_code == 200
+    body = shopify.fixture("orders_create")
+    assert (
+        shopify.post(
+            client, body, path=path, headers=shopify.signed_headers(body, "orders/create", path)
+        ).status_code
+        == 200
+    )
 
 
 def test_a_bad_signature_is_401_and_stores_nothing(client, account):
-    body = fixture("orders_create")
+    body = shopify.fixture("orders_create")
     tampered = body.replace(b"199.00", b"1.00")
-    response = post(
-        client, "/webhooks/shopify", tampered, signed_headers(body, "orders/create", "x")
+    response = shopify.post(
+        client,
+        tampered,
+        path="/webhooks/shopify",
+        headers=shopify.signed_headers(body, "orders/create", "x"),
     )
-    other_secret = post(client, "/webhooks/shopify", body,
-                        signed_headers(body, "orders/create", "y", secret="wrong"))  # fmt: skip
+    other_secret = shopify.post(client, body, topic="orders/create", webhook_id="y", secret="wrong")
     assert response.status_code == 401
     assert other_secret.status_code == 401
     assert InboundEvent.objects.count() == 0
@@ -99,8 +79,8 @@ def test_an_unknown_source_is_404(client):
 
 
 def test_orders_project_with_line_items_and_publish(client, account):
-    body = fixture("orders_create")
-    post(client, "/webhooks/shopify", body, signed_headers(body, "orders/create", "wh-1"))
+    body = shopify.fixture("orders_create")
+    shopify.post(client, body, topic="orders/create", webhook_id="wh-1")
     process_all()
 
     order = Order.objects.get()
@@ -114,11 +94,15 @@ def test_orders_project_with_line_items_and_publish(client, account):
 
 
 def test_an_older_update_never_overwrites_newer_data(client, account):
-    newer, older = fixture("orders_updated"), fixture("orders_create")
-    post(client, "/webhooks/shopify", newer, signed_headers(newer, "orders/updated", "wh-2"))
+    newer, older = shopify.fixture("orders_updated"), shopify.fixture("orders_create")
+    shopify.post(client, newer, topic="orders/updated", webhook_id="wh-2")
     process_all()
-    post(client, "/webhooks/shopify/orders/updated", older,
-         signed_headers(older, "orders/updated", "wh-3"))  # fmt: skip
+    shopify.post(
+        client,
+        older,
+        path="/webhooks/shopify/orders/updated",
+        headers=shopify.signed_headers(older, "orders/updated", "wh-3"),
+    )
     process_all()
 
     order = Order.objects.get()
@@ -129,7 +113,7 @@ def test_an_older_update_never_overwrites_newer_data(client, account):
 
 def test_unsupported_topics_are_stored_and_ignored(client, account):
     body = json.dumps({"id": 1}).encode()
-    post(client, "/webhooks/shopify", body, signed_headers(body, "carts/create", "wh-9"))
+    shopify.post(client, body, topic="carts/create", webhook_id="wh-9")
     process_all()
     assert InboundEvent.objects.get().status == InboundEvent.Status.IGNORED
 
@@ -137,18 +121,14 @@ def test_unsupported_topics_are_stored_and_ignored(client, account):
 def test_the_environment_secret_acts_as_a_default_account(client, settings, django_user_model):
     django_user_model.objects.create_superuser("boss", "boss@example.com", "x")
     settings.SHOPIFY_WEBHOOK_SECRET = SECRET
-    body = fixture("orders_create")
-    assert post(client, "/webhooks/shopify", body,
-                signed_headers(body, "orders/create", "e1")).status_code == 200  # fmt: skip
+    body = shopify.fixture("orders_create")
+    assert shopify.post(client, body, topic="orders/create", webhook_id="e1").status_code == 200
     assert ChannelAccount.objects.get().external_id == SHOP
 
 
 def deliver(client, topic: str, name: str, webhook_id: str) -> None:
-    body = fixture(name)
-    assert (
-        post(client, "/webhooks/shopify", body, signed_headers(body, topic, webhook_id)).status_code
-        == 200
-    )
+    body = shopify.fixture(name)
+    assert shopify.post(client, body, topic=topic, webhook_id=webhook_id).status_code == 200
     process_all()
 
 
@@ -205,10 +185,35 @@ def test_an_uninstall_marks_the_store_and_keeps_its_data(client, account):
 
 
 def test_a_non_ascii_signature_is_a_401_not_a_500(client, account):
-    body = fixture("orders_create")
-    headers = {**signed_headers(body, "orders/create", "wh-x"), "X-Shopify-Hmac-Sha256": "é" * 44}
+    body = shopify.fixture("orders_create")
+    headers = {
+        **shopify.signed_headers(body, "orders/create", "wh-x"),
+        "X-Shopify-Hmac-Sha256": "é" * 44,
+    }
 
-    response = post(client, "/webhooks/shopify", body, headers)
+    response = shopify.post(client, body, headers=headers)
 
     assert response.status_code == 401
     assert not InboundEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fixture", "topic", "event_type", "data"),
+    [
+        ("orders_create", "orders/create", "order.created", {"name": "#1001"}),
+        # An update for an order not seen yet is its creation, as far as subscribers know.
+        ("orders_updated", "orders/updated", "order.created", {"financial_status": "refunded"}),
+        ("products_update", "products/update", "product.updated", {"status": "active"}),
+        (
+            "inventory_levels_update",
+            "inventory_levels/update",
+            "inventory.updated",
+            {"available": 42},
+        ),
+        ("app_uninstalled", "app/uninstalled", "store.uninstalled", {"shop": SHOP}),
+        ("refunds_create", "refunds/create", "refund.created", None),
+        ("fulfillments_create", "fulfillments/create", "order.fulfilled", None),
+    ],
+)
+def test_every_fixture_projects_and_publishes(client, account, fixture, topic, event_type, data):
+    shopify.check_webhook(client, fixture, topic=topic, event_type=event_type, data=data)
