@@ -13,7 +13,6 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import requests
@@ -27,6 +26,7 @@ from django.test import TestCase
 from channels_app.commerce.models import LineItem, Order
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.amazon.models import ProcessingReport, SnsSubscription
+from channels_app.platforms.amazon.tests.case import amazon
 from channels_app.platforms.amazon.verify import (
     certificate_check,
     signature_verify,
@@ -43,17 +43,12 @@ from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TOPIC = "arn:aws:sns:us-east-1:123456789012:sp-api-notifications"
 LOOPBACK_PATTERN = r"^127\.0\.0\.1$"
 
 
-def fixture_text(name: str) -> str:
-    return (FIXTURES / name).read_text()
-
-
 def notification(name: str, **changes) -> dict:
-    return {**json.loads(fixture_text(f"{name}.json")), **changes}
+    return {**json.loads(amazon.fixture(f"{name}.json").decode()), **changes}
 
 
 # --- Keys and certificates --------------------------------------------------------------------
@@ -274,10 +269,8 @@ def process_all():
 def test_a_real_sns_message_verifies_with_its_real_certificate():
     # From aws/aws-sdk-java (aws-java-sdk-sns/src/test/resources): a SignatureVersion 1
     # notification SNS sent in 2015 and the certificate at its SigningCertURL.
-    message = json.loads(fixture_text("sns_known_answer_message.json"))
-    certificate = x509.load_pem_x509_certificate(
-        (FIXTURES / "sns_known_answer_certificate.pem").read_bytes()
-    )
+    message = json.loads(amazon.fixture("sns_known_answer_message.json").decode())
+    certificate = x509.load_pem_x509_certificate(amazon.fixture("sns_known_answer_certificate.pem"))
 
     assert (
         string_to_sign(message)
@@ -297,7 +290,7 @@ def test_a_real_sns_message_verifies_with_its_real_certificate():
 
 
 def test_a_real_but_old_sns_message_is_refused_as_stale(client, user):
-    message = json.loads(fixture_text("sns_known_answer_message.json"))
+    message = json.loads(amazon.fixture("sns_known_answer_message.json").decode())
     ChannelAccount.objects.create(
         owner=user, platform="amazon", name="old", external_id=message["TopicArn"]
     )

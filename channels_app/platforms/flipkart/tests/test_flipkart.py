@@ -1,9 +1,6 @@
 """Flipkart notifications: real FKLOGIN-signed requests built from fixtures, and projections."""
 
 import json
-import time
-from email.utils import formatdate
-from pathlib import Path
 
 import pytest
 import requests
@@ -15,6 +12,7 @@ from channels_app.platforms.flipkart.platform import (
     fklogin_authorization,
     flipkart_signature,
 )
+from channels_app.platforms.flipkart.tests.case import flipkart, http_date
 from channels_app.processing import inbound_event_process
 from conftest import child_env, database_url_for_children, start_web_server
 from subscriptions.models import Delivery
@@ -23,37 +21,7 @@ from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-APP_ID = "fk-app-1"
-SECRET = "fk-app-secret"
-URL = "http://testserver/webhooks/flipkart"
 SHIPMENT_ID = "d133588f-b0ac-443b-99b4-7ac8648a0f89"
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / f"{name}.json").read_bytes()
-
-
-def http_date(offset_seconds: float = 0) -> str:
-    return formatdate(time.time() + offset_seconds, usegmt=True)
-
-
-def fklogin_headers(url: str = URL, *, date: str | None = None, secret: str = SECRET,
-                    app_id: str = APP_ID) -> dict:  # fmt: skip
-    """Headers as Flipkart sends them: X_Date and X_Authorization, with underscores."""
-    date = date or http_date()
-    signature = flipkart_signature(date=date, url=url, method="POST", secret=secret)
-    authorization = fklogin_authorization(app_id=app_id, signature=signature)
-    return {"X_Date": date, "X_Authorization": authorization}
-
-
-def meta(headers: dict) -> dict:
-    """WSGI environ keys, as gunicorn builds them (both `_` and `-` become `_`)."""
-    return {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
-
-
-def post(client, body: bytes, headers: dict, path: str = "/webhooks/flipkart"):
-    return client.post(path, body, content_type="application/json", **meta(headers))
 
 
 def process_all() -> None:
@@ -62,16 +30,14 @@ def process_all() -> None:
 
 
 def deliver(client, name: str) -> None:
-    body = fixture(name)
-    assert post(client, body, fklogin_headers()).status_code == 200
+    body = flipkart.fixture(name)
+    assert flipkart.post(client, body).status_code == 200
     process_all()
 
 
 @pytest.fixture
 def account(user):
-    return ChannelAccount.objects.create(
-        owner=user, platform="flipkart", name="Flipkart seller", external_id=APP_ID, secret=SECRET
-    )
+    return flipkart.account_create(user)
 
 
 def event_types() -> list[str]:
@@ -106,11 +72,11 @@ def test_the_older_body_signature_is_hex_hmac_sha256():
 
 
 def test_a_signed_notification_is_stored_once_and_a_retry_is_a_duplicate(client, account):
-    body = fixture("shipment_created")
+    body = flipkart.fixture("shipment_created")
 
-    first = post(client, body, fklogin_headers())
+    first = flipkart.post(client, body)
     # Flipkart's retry is signed afresh (a new X_Date) but describes the same event.
-    again = post(client, body, fklogin_headers(date=http_date(-30)))
+    again = flipkart.post(client, body, date=http_date(-30))
 
     assert first.status_code == 200
     assert first.json()["status"] == "received"
@@ -123,22 +89,31 @@ def test_a_signed_notification_is_stored_once_and_a_retry_is_a_duplicate(client,
 
 @pytest.mark.parametrize("path", ["/api/webhooks/flipkart", "/api/v1/webhooks/flipkart"])
 def test_every_mount_receives_with_its_own_url_signed(client, account, path):
-    body = fixture("shipment_shipped")
-    response = post(client, body, fklogin_headers(f"http://testserver{path}"), path)
+    body = flipkart.fixture("shipment_shipped")
+    response = flipkart.post(
+        client, body, headers=flipkart.signed_headers(url=f"http://testserver{path}"), path=path
+    )
     assert response.status_code == 200
 
 
 def test_a_tampered_or_misdirected_request_is_401_and_stores_nothing(client, account):
-    body = fixture("shipment_created")
+    body = flipkart.fixture("shipment_created")
     date = http_date()
-    wrong_secret = post(client, body, fklogin_headers(secret="not-the-secret"))
-    unknown_app = post(client, body, fklogin_headers(app_id="someone-else"))
-    other_url = post(client, body, fklogin_headers("http://testserver/webhooks/shopify"))
-    date_swapped = {**fklogin_headers(date=date), "X_Date": http_date(-60)}
+    wrong_secret = flipkart.post(client, body, secret="not-the-secret")
+    unknown_app = flipkart.post(client, body, app_id="someone-else")
+    other_url = flipkart.post(
+        client, body, headers=flipkart.signed_headers(url="http://testserver/webhooks/shopify")
+    )
+    date_swapped = {**flipkart.signed_headers(date=date), "X_Date": http_date(-60)}
     not_fklogin = {"X_Date": date, "X_Authorization": "Bearer abc"}
 
-    responses = [wrong_secret, unknown_app, other_url, post(client, body, date_swapped),
-                 post(client, body, not_fklogin)]  # fmt: skip
+    responses = [
+        wrong_secret,
+        unknown_app,
+        other_url,
+        flipkart.post(client, body, headers=date_swapped),
+        flipkart.post(client, body, headers=not_fklogin),
+    ]
 
     assert [r.status_code for r in responses] == [401] * 5
     assert InboundEvent.objects.count() == 0
@@ -146,8 +121,8 @@ def test_a_tampered_or_misdirected_request_is_401_and_stores_nothing(client, acc
 
 @pytest.mark.parametrize("offset", [-301, 301])
 def test_a_date_more_than_five_minutes_off_is_401(client, account, offset):
-    body = fixture("shipment_created")
-    response = post(client, body, fklogin_headers(date=http_date(offset)))
+    body = flipkart.fixture("shipment_created")
+    response = flipkart.post(client, body, date=http_date(offset))
     assert response.status_code == 401
     assert "X_Date" in response.json()["detail"]
     assert InboundEvent.objects.count() == 0
@@ -156,21 +131,31 @@ def test_a_date_more_than_five_minutes_off_is_401(client, account, offset):
 def test_an_inactive_account_is_refused(client, account):
     account.is_active = False
     account.save()
-    assert post(client, fixture("shipment_created"), fklogin_headers()).status_code == 401
+    assert (
+        flipkart.post(
+            client, flipkart.fixture("shipment_created"), headers=flipkart.signed_headers()
+        ).status_code
+        == 401
+    )
 
 
 def test_the_older_body_hmac_finds_its_account_among_several(client, user, account):
     other = ChannelAccount.objects.create(
-        owner=user, platform="flipkart", name="Second seller", external_id="fk-app-2",
+        owner=user,
+        platform="flipkart",
+        name="Second seller",
+        external_id="fk-app-2",
         secret="second-secret",
-    )  # fmt: skip
-    body = fixture("shipment_created")
+    )
+    body = flipkart.fixture("shipment_created")
 
-    response = post(client, body, {"X-Flipkart-Signature": body_hmac("second-secret", body)})
-    tampered = post(
+    response = flipkart.post(
+        client, body, headers={"X-Flipkart-Signature": body_hmac("second-secret", body)}
+    )
+    tampered = flipkart.post(
         client,
         body.replace(b'"quantity": 2', b'"quantity": 9'),
-        {"X-Flipkart-Signature": body_hmac("second-secret", body)},
+        headers={"X-Flipkart-Signature": body_hmac("second-secret", body)},
     )
 
     assert response.status_code == 200
@@ -179,20 +164,23 @@ def test_the_older_body_hmac_finds_its_account_among_several(client, user, accou
 
 
 def test_unsigned_requests_are_401(client, account):
-    assert post(client, fixture("shipment_created"), {}).status_code == 401
+    assert (
+        flipkart.post(client, flipkart.fixture("shipment_created"), headers={}).status_code == 401
+    )
 
 
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
         ({"shipmentId": SHIPMENT_ID, "timestamp": "2024-04-06T18:17:01+05:30"}, "eventType"),
-        ({"eventType": "shipment_shipped", "timestamp": "2024-04-06T18:17:01+05:30"},
-         "shipmentId"),
+        ({"eventType": "shipment_shipped", "timestamp": "2024-04-06T18:17:01+05:30"}, "shipmentId"),
         ({"eventType": "return_created", "timestamp": "2024-04-06T18:17:01+05:30"}, "returnId"),
     ],
-)  # fmt: skip
+)
 def test_a_notification_without_its_type_or_id_is_422(client, account, payload, field):
-    response = post(client, json.dumps(payload).encode(), fklogin_headers())
+    response = flipkart.post(
+        client, json.dumps(payload).encode(), headers=flipkart.signed_headers()
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", field]
     assert InboundEvent.objects.count() == 0
@@ -200,11 +188,11 @@ def test_a_notification_without_its_type_or_id_is_422(client, account, payload, 
 
 def test_unknown_event_types_are_stored_and_ignored_even_without_an_id(client, account):
     # Flipkart holds back a shipment's later notifications until one is accepted.
-    dispatch_dates = fixture("shipment_dispatch_dates_changed")
+    dispatch_dates = flipkart.fixture("shipment_dispatch_dates_changed")
     future_type = json.dumps({"eventType": "listing_updated", "listingId": "LST1"}).encode()
 
-    assert post(client, dispatch_dates, fklogin_headers()).status_code == 200
-    assert post(client, future_type, fklogin_headers()).status_code == 200
+    assert flipkart.post(client, dispatch_dates).status_code == 200
+    assert flipkart.post(client, future_type).status_code == 200
     process_all()
 
     assert set(InboundEvent.objects.values_list("status", flat=True)) == {"ignored"}
@@ -253,8 +241,12 @@ def test_a_created_shipment_projects_order_line_items_and_shipment_and_is_delive
 
 
 def test_the_shipment_lifecycle_updates_status_and_appends_tracking(client, account):
-    for name in ["shipment_created", "shipment_ready_to_dispatch", "shipment_shipped",
-                 "shipment_delivered"]:  # fmt: skip
+    for name in [
+        "shipment_created",
+        "shipment_ready_to_dispatch",
+        "shipment_shipped",
+        "shipment_delivered",
+    ]:
         deliver(client, name)
 
     shipment = Shipment.objects.get()
@@ -330,9 +322,9 @@ def test_a_return_is_a_reverse_shipment_linked_to_its_order(client, account):
 
 
 def test_other_return_notifications_are_return_updates(client, account):
-    body = fixture("return_created").replace(b'"return_created"', b'"return_completed"')
+    body = flipkart.fixture("return_created").replace(b'"return_created"', b'"return_completed"')
     body = body.replace(b"RETURN_CREATED", b"RETURN_COMPLETED")
-    assert post(client, body, fklogin_headers()).status_code == 200
+    assert flipkart.post(client, body).status_code == 200
     process_all()
 
     assert Shipment.objects.get().status == "RETURN_COMPLETED"
@@ -352,9 +344,9 @@ def test_the_older_order_names_project_orders_and_publish_order_events(client, a
 
 def test_an_older_order_notification_keeps_the_newer_order_fields(client, account):
     deliver(client, "payment_updated")
-    stale = fixture("payment_updated").replace(b'"paid"', b'"pending"')
+    stale = flipkart.fixture("payment_updated").replace(b'"paid"', b'"pending"')
     stale = stale.replace(b"2024-04-11T10:00:00", b"2024-04-01T10:00:00")
-    assert post(client, stale, fklogin_headers()).status_code == 200
+    assert flipkart.post(client, stale).status_code == 200
     process_all()
 
     assert Order.objects.get().financial_status == "paid"
@@ -368,8 +360,12 @@ def test_an_older_order_notification_keeps_the_newer_order_fields(client, accoun
 @pytest.mark.django_db(transaction=True)
 def test_underscore_headers_reach_the_app_through_the_real_gunicorn(live_app, account):
     url = f"{live_app}/webhooks/flipkart"
-    body = fixture("shipment_created")
-    headers = {**fklogin_headers(url), "Content-Type": "application/json", "X_Unlisted": "1"}
+    body = flipkart.fixture("shipment_created")
+    headers = {
+        **flipkart.signed_headers(url=url),
+        "Content-Type": "application/json",
+        "X_Unlisted": "1",
+    }
 
     response = requests.post(url, data=body, headers=headers, timeout=10)
 
@@ -391,8 +387,10 @@ def test_without_our_setting_gunicorn_drops_flipkarts_headers(account, tmp_path)
     )
     try:
         url = f"{base_url}/webhooks/flipkart"
-        headers = {**fklogin_headers(url), "Content-Type": "application/json"}
-        response = requests.post(url, data=fixture("shipment_created"), headers=headers, timeout=10)
+        headers = {**flipkart.signed_headers(url=url), "Content-Type": "application/json"}
+        response = requests.post(
+            url, data=flipkart.fixture("shipment_created"), headers=headers, timeout=10
+        )
     finally:
         handle.stop()
 
@@ -411,3 +409,21 @@ def test_shipments_are_listed_read_only_in_the_admin(admin_client, client, accou
     assert SHIPMENT_ID.encode() in listing.content
     assert page.status_code == 200
     assert b'name="_save"' not in page.content
+
+
+@pytest.mark.parametrize(
+    ("fixture", "event_type"),
+    [
+        ("order_created", "order.created"),
+        ("shipment_created", "shipment.created"),
+        ("shipment_ready_to_dispatch", "shipment.updated"),
+        ("shipment_shipped", "shipment.updated"),
+        ("shipment_delivered", "shipment.delivered"),
+        ("shipment_cancelled", "shipment.cancelled"),
+        ("return_created", "return.created"),
+        ("shipment_dispatch_dates_changed", None),
+        ("payment_updated", "order.updated"),
+    ],
+)
+def test_every_fixture_projects_and_publishes(client, account, fixture, event_type):
+    flipkart.check_webhook(client, fixture, event_type=event_type)

@@ -1,13 +1,13 @@
 """Selloship shipment events: real signed requests built from fixtures, and projections."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from channels_app.commerce.models import Order, Shipment
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.selloship.platform import selloship_signature
+from channels_app.platforms.selloship.tests.case import ACCOUNT_ID, selloship
 from channels_app.processing import inbound_event_process
 from subscriptions.models import Delivery
 from subscriptions.services import subscription_create
@@ -15,29 +15,7 @@ from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-ACCOUNT_ID = "seller-42"
-SECRET = "ss-secret"
 AWB = "1490811234567"
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / f"{name}.json").read_bytes()
-
-
-def signed_headers(body: bytes, event_id: str | None, *, secret: str = SECRET,
-                   account_id: str = ACCOUNT_ID) -> dict:  # fmt: skip
-    headers = {
-        "HTTP_X_SELLOSHIP_ACCOUNT": account_id,
-        "HTTP_X_SELLOSHIP_SIGNATURE": selloship_signature(secret, body),
-    }
-    if event_id is not None:
-        headers["HTTP_X_SELLOSHIP_EVENT_ID"] = event_id
-    return headers
-
-
-def post(client, body: bytes, headers: dict, path: str = "/webhooks/selloship"):
-    return client.post(path, body, content_type="application/json", **headers)
 
 
 def process_all() -> None:
@@ -46,8 +24,8 @@ def process_all() -> None:
 
 
 def deliver(client, name: str, event_id: str) -> None:
-    body = fixture(name)
-    assert post(client, body, signed_headers(body, event_id)).status_code == 200
+    body = selloship.fixture(name)
+    assert selloship.post(client, body, event_id=event_id).status_code == 200
     process_all()
 
 
@@ -57,9 +35,7 @@ def event_types() -> list[str]:
 
 @pytest.fixture
 def account(user):
-    return ChannelAccount.objects.create(
-        owner=user, platform="selloship", name="Selloship", external_id=ACCOUNT_ID, secret=SECRET
-    )
+    return selloship.account_create(user)
 
 
 @pytest.fixture
@@ -85,10 +61,10 @@ def test_the_signature_is_prefixed_hex_hmac_sha256_of_the_body():
 
 
 def test_a_signed_event_is_stored_once_and_a_retry_is_a_duplicate(client, account):
-    body = fixture("shipment_created")
+    body = selloship.fixture("shipment_created")
 
-    first = post(client, body, signed_headers(body, "evt-1"))
-    again = post(client, body, signed_headers(body, "evt-1"))
+    first = selloship.post(client, body, event_id="evt-1")
+    again = selloship.post(client, body, event_id="evt-1")
 
     assert first.status_code == 200
     assert first.json()["status"] == "received"
@@ -99,32 +75,37 @@ def test_a_signed_event_is_stored_once_and_a_retry_is_a_duplicate(client, accoun
 
 
 def test_without_an_event_id_identical_bodies_are_duplicates(client, account):
-    body = fixture("shipment_created")
-    post(client, body, signed_headers(body, None))
-    assert post(client, body, signed_headers(body, None)).json()["status"] == "duplicate"
+    body = selloship.fixture("shipment_created")
+    selloship.post(client, body, event_id=None)
+    assert selloship.post(client, body, event_id=None).json()["status"] == "duplicate"
     assert InboundEvent.objects.count() == 1
 
 
 @pytest.mark.parametrize("path", ["/api/webhooks/selloship", "/api/v1/webhooks/selloship"])
 def test_every_mount_receives(client, account, path):
-    body = fixture("shipment_created")
-    assert post(client, body, signed_headers(body, path), path).status_code == 200
+    body = selloship.fixture("shipment_created")
+    assert (
+        selloship.post(
+            client, body, headers=selloship.signed_headers(body, path), path=path
+        ).status_code
+        == 200
+    )
 
 
 def test_a_tampered_or_misattributed_request_is_401_and_stores_nothing(client, user, account):
     ChannelAccount.objects.create(
         owner=user, platform="selloship", name="Other", external_id="seller-7", secret="other"
     )
-    body = fixture("shipment_created")
+    body = selloship.fixture("shipment_created")
     tampered = body.replace(b"Delhivery", b"Bluedart")
 
     responses = [
-        post(client, tampered, signed_headers(body, "t1")),
-        post(client, body, signed_headers(body, "t2", secret="wrong")),
+        selloship.post(client, tampered, headers=selloship.signed_headers(body, "t1")),
+        selloship.post(client, body, event_id="t2", secret="wrong"),
         # Signed correctly, but by another account than the one it claims to be.
-        post(client, body, signed_headers(body, "t3", secret="other")),
-        post(client, body, signed_headers(body, "t4", account_id="nobody")),
-        post(client, body, {"HTTP_X_SELLOSHIP_ACCOUNT": ACCOUNT_ID}),
+        selloship.post(client, body, event_id="t3", secret="other"),
+        selloship.post(client, body, event_id="t4", account_id="nobody"),
+        selloship.post(client, body, headers={"X-Selloship-Account": ACCOUNT_ID}),
     ]
 
     assert [r.status_code for r in responses] == [401] * 5
@@ -133,18 +114,18 @@ def test_a_tampered_or_misattributed_request_is_401_and_stores_nothing(client, u
 
 def test_a_known_event_without_an_awb_is_422(client, account):
     body = json.dumps({"event": "SHIPMENT_UPDATED", "status": "IN_TRANSIT"}).encode()
-    response = post(client, body, signed_headers(body, "e1"))
+    response = selloship.post(client, body, event_id="e1")
     no_event = json.dumps({"awb": AWB}).encode()
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "awb"]
-    assert post(client, no_event, signed_headers(no_event, "e2")).status_code == 422
+    assert selloship.post(client, no_event, event_id="e2").status_code == 422
     assert InboundEvent.objects.count() == 0
 
 
 def test_unknown_events_are_stored_and_ignored(client, account):
     body = json.dumps({"event": "WALLET_RECHARGED", "amount": 500}).encode()
-    assert post(client, body, signed_headers(body, "w1")).status_code == 200
+    assert selloship.post(client, body, event_id="w1").status_code == 200
     process_all()
 
     assert InboundEvent.objects.get().status == InboundEvent.Status.IGNORED
@@ -210,9 +191,15 @@ def test_an_older_update_never_overwrites_newer_shipment_data(client, account):
 
 def test_times_without_an_offset_are_read_as_utc_and_compare(client, account):
     for number, updated_at in enumerate(["2024-05-03 08:30:00", "2024-05-04 09:00:00"]):
-        body = json.dumps({"event": "SHIPMENT_UPDATED", "awb": AWB, "status": f"S{number}",
-                           "updated_at": updated_at}).encode()  # fmt: skip
-        assert post(client, body, signed_headers(body, f"naive-{number}")).status_code == 200
+        body = json.dumps(
+            {
+                "event": "SHIPMENT_UPDATED",
+                "awb": AWB,
+                "status": f"S{number}",
+                "updated_at": updated_at,
+            }
+        ).encode()
+        assert selloship.post(client, body, event_id=f"naive-{number}").status_code == 200
     process_all()
 
     shipment = Shipment.objects.get()
@@ -249,3 +236,17 @@ def test_an_ambiguous_order_id_is_left_unlinked(client, user, account, shop_orde
     deliver(client, "shipment_created", "evt-1")
 
     assert Shipment.objects.get().order is None
+
+
+@pytest.mark.parametrize(
+    ("fixture", "event_type"),
+    [
+        ("shipment_created", "shipment.created"),
+        ("shipment_updated", "shipment.updated"),
+        ("shipment_delivered", "shipment.delivered"),
+        ("shipment_rto", "shipment.rto"),
+    ],
+)
+def test_every_fixture_projects_and_publishes(client, account, fixture, event_type):
+    selloship.check_webhook(client, fixture, event_type=event_type, data={"awb": AWB})
+    assert Shipment.objects.get().awb == AWB

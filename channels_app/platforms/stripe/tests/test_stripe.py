@@ -2,41 +2,22 @@
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
-from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.models import InboundEvent
 from channels_app.platforms.stripe.models import Payment
 from channels_app.platforms.stripe.platform import stripe_signature
+from channels_app.platforms.stripe.tests.case import SECRET, header_for, stripe
 from channels_app.processing import inbound_event_process
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-SECRET = "whsec_stripe_endpoint_secret"
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / f"{name}.json").read_bytes()
-
 
 @pytest.fixture
 def account(user):
-    return ChannelAccount.objects.create(
-        owner=user, platform="stripe", name="Stripe", external_id="acct_1", secret=SECRET
-    )
-
-
-def post(client, body: bytes, header: str):
-    return client.post("/webhooks/stripe", body, content_type="application/json",
-                       HTTP_STRIPE_SIGNATURE=header)  # fmt: skip
-
-
-def header_for(body: bytes, *, secret: str = SECRET, at: int | None = None, extra: str = ""):
-    at = int(time.time()) if at is None else at
-    return f"t={at},v1={stripe_signature(secret, at, body)}{extra}"
+    return stripe.account_create(user)
 
 
 def test_signature_matches_a_known_answer():
@@ -47,9 +28,9 @@ def test_signature_matches_a_known_answer():
 
 
 def test_a_signed_event_is_stored_once_and_projected(client, account):
-    body = fixture("payment_intent_succeeded")
-    assert post(client, body, header_for(body)).status_code == 200
-    assert post(client, body, header_for(body)).json()["status"] == "duplicate"
+    body = stripe.fixture("payment_intent_succeeded")
+    assert stripe.post(client, body).status_code == 200
+    assert stripe.post(client, body).json()["status"] == "duplicate"
 
     inbound_event_process(event=InboundEvent.objects.get())
 
@@ -64,10 +45,10 @@ def test_a_signed_event_is_stored_once_and_projected(client, account):
 
 
 def test_any_of_several_v1_signatures_may_match(client, account):
-    body = fixture("charge_refunded")
+    body = stripe.fixture("charge_refunded")
     at = int(time.time())
     header = f"t={at},v1={'0' * 64},v1={stripe_signature(SECRET, at, body)}"
-    assert post(client, body, header).status_code == 200
+    assert stripe.post(client, body, headers={"Stripe-Signature": header}).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -79,32 +60,46 @@ def test_any_of_several_v1_signatures_may_match(client, account):
     ],
 )
 def test_malformed_or_stale_headers_are_401(client, account, header):
-    assert post(client, fixture("charge_refunded"), header).status_code == 401
+    assert (
+        stripe.post(
+            client, stripe.fixture("charge_refunded"), headers={"Stripe-Signature": header}
+        ).status_code
+        == 401
+    )
 
 
 def test_a_stale_timestamp_is_401_even_with_a_valid_signature(client, account):
-    body = fixture("charge_refunded")
-    response = post(client, body, header_for(body, at=int(time.time()) - 301))
+    body = stripe.fixture("charge_refunded")
+    response = stripe.post(client, body, at=int(time.time()) - 301)
     assert response.status_code == 401
     assert InboundEvent.objects.count() == 0
 
 
 def test_a_tampered_body_is_401(client, account):
-    body = fixture("payment_intent_succeeded")
+    body = stripe.fixture("payment_intent_succeeded")
     tampered = body.replace(b"2000", b"1")
-    assert post(client, tampered, header_for(body)).status_code == 401
+    assert (
+        stripe.post(client, tampered, headers={"Stripe-Signature": header_for(body)}).status_code
+        == 401
+    )
 
 
 def test_unknown_types_are_stored_and_ignored(client, account):
-    body = json.dumps({"id": "evt_x", "type": "customer.created", "created": 1,
-                       "data": {"object": {"id": "cus_1"}}}).encode()  # fmt: skip
-    post(client, body, header_for(body))
+    body = json.dumps(
+        {
+            "id": "evt_x",
+            "type": "customer.created",
+            "created": 1,
+            "data": {"object": {"id": "cus_1"}},
+        }
+    ).encode()
+    stripe.post(client, body)
     inbound_event_process(event=InboundEvent.objects.get())
     assert InboundEvent.objects.get().status == InboundEvent.Status.IGNORED
 
 
 def test_an_older_event_does_not_overwrite_the_payment(client, account):
-    newer = json.loads(fixture("payment_intent_succeeded"))
+    newer = json.loads(stripe.fixture("payment_intent_succeeded"))
     older = {
         **newer,
         "id": "evt_older",
@@ -114,7 +109,7 @@ def test_an_older_event_does_not_overwrite_the_payment(client, account):
     }
     for payload in (newer, older):
         body = json.dumps(payload).encode()
-        post(client, body, header_for(body))
+        stripe.post(client, body)
     for event in InboundEvent.objects.order_by("pk"):
         inbound_event_process(event=event)
     assert Payment.objects.get().status == "succeeded"
@@ -122,14 +117,28 @@ def test_an_older_event_does_not_overwrite_the_payment(client, account):
 
 def test_a_missing_data_object_is_422(client, account):
     body = json.dumps({"id": "evt_y", "type": "invoice.paid", "data": {}}).encode()
-    response = post(client, body, header_for(body))
+    response = stripe.post(client, body)
     assert response.status_code == 422
 
 
 def test_a_non_ascii_signature_is_a_401_not_a_500(client, account):
-    body = fixture("payment_intent_succeeded")
+    body = stripe.fixture("payment_intent_succeeded")
 
-    response = post(client, body, f"t={int(time.time())},v1={'é' * 64}")
+    response = stripe.post(
+        client, body, headers={"Stripe-Signature": f"t={int(time.time())},v1={'é' * 64}"}
+    )
 
     assert response.status_code == 401
     assert not InboundEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("fixture", "event_type", "data"),
+    [
+        ("payment_intent_succeeded", "payment.succeeded", {"amount": 2000}),
+        ("charge_refunded", "refund.created", {"kind": "charge"}),
+    ],
+)
+def test_every_fixture_projects_and_publishes(client, account, fixture, event_type, data):
+    stripe.check_webhook(client, fixture, event_type=event_type, data=data)
+    assert Payment.objects.count() == 1
