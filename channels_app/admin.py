@@ -8,7 +8,9 @@ import json
 
 from django import forms
 from django.contrib import admin
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from channels_app import processing, services
 from channels_app.commerce import admin as commerce_admin  # noqa: F401  (registers orders)
@@ -96,7 +98,7 @@ class InboundEventAdmin(admin.ModelAdmin):
     search_fields = ["=external_id", "topic"]
     show_full_result_count = False
     exclude = ["body"]
-    readonly_fields = ["body_pretty"]
+    readonly_fields = ["body_pretty", "events_produced"]
     actions = ["reprocess"]
 
     @admin.display(description="body")
@@ -107,6 +109,20 @@ class InboundEventAdmin(admin.ModelAdmin):
         except MalformedInput:  # shown as received; undecodable bytes as U+FFFD
             text = raw.decode("utf-8", errors="replace")
         return format_html("<pre>{}</pre>", text)  # escaped: a body is untrusted input
+
+    @admin.display(description="events it produced")
+    def events_produced(self, event):
+        """Lineage: each internal event, linked to its page, where its deliveries are."""
+        links = [
+            format_html(
+                '<a href="{}">{} {}</a>',
+                reverse("admin:webhooks_event_change", args=[produced.event_id]),
+                produced.event.event_type,
+                produced.event.public_id,
+            )
+            for produced in event.produced.select_related("event").order_by("pk")
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((link,) for link in links)) or "—"
 
     @admin.action(description="Reprocess")
     def reprocess(self, request, queryset):

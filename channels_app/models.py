@@ -153,6 +153,27 @@ class InboundEvent(models.Model):
         return f"{self.platform} {self.topic} #{self.pk}"
 
 
+class ProducedEvent(models.Model):
+    """An internal event an inbound request produced: the lineage that answers "what did this
+    webhook cause, and did every subscriber get it" from either end."""
+
+    inbound_event = models.ForeignKey(
+        InboundEvent,
+        on_delete=models.CASCADE,
+        related_name="produced",
+        help_text="The request that caused it.",
+    )
+    event = models.OneToOneField(
+        "webhooks.Event",
+        on_delete=models.CASCADE,
+        related_name="inbound_cause",
+        help_text="The internal event it caused (its deliveries hang off it).",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.inbound_event} → {self.event_id}"
+
+
 # Imported last so that Django finds the projections as models of this app; they refer to the
 # models above by name, so nothing here is imported back.
 from channels_app.commerce import models as commerce_models  # noqa: E402, F401

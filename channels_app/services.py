@@ -13,10 +13,10 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.models import ChannelAccount, InboundEvent, ProducedEvent
 from channels_app.platforms.base import NotConfigured, Unauthorized
 from webhooks import wake
-from webhooks.services import event_publish
+from webhooks.services import PublishResult, event_publish
 
 logger = logging.getLogger(__name__)
 
@@ -101,19 +101,41 @@ def inbound_account_wake(*, account_id: int, force: bool = False) -> None:
     )
 
 
-def inbound_event_publish(*, event: InboundEvent, event_type: str, data: dict) -> None:
-    """Publish the internal event a processed inbound event produced to its owner's subscribers.
+def channel_event_publish(
+    *,
+    account: ChannelAccount,
+    event_type: str,
+    data: dict,
+    idempotency_key: str,
+    cause: InboundEvent | None,
+) -> PublishResult:
+    """Publish an internal event for `account` to its owner's subscribers, on its channel, and
+    link it to the inbound request that caused it (lineage), when that is still stored."""
+    result = event_publish(
+        owner=account.owner,
+        event_type=event_type,
+        data=data,
+        idempotency_key=idempotency_key,
+        source=account.platform,
+        channels=[account.channel],
+    )
+    if cause is not None and result.created:
+        ProducedEvent.objects.create(inbound_event=cause, event=result.event)
+    return result
+
+
+def inbound_event_publish(*, event: InboundEvent, event_type: str, data: dict) -> PublishResult:
+    """Publish the internal event a processed inbound event produced.
 
     Keyed by the inbound row, so processing it again (a retry, a reprocess) publishes nothing
     new: one internal event per inbound event.
     """
-    event_publish(
-        owner=event.account.owner,
+    return channel_event_publish(
+        account=event.account,
         event_type=event_type,
         data=data,
         idempotency_key=f"inbound:{event.pk}",
-        source=event.platform,
-        channels=[event.account.channel],
+        cause=event,
     )
 
 

@@ -77,4 +77,5 @@ class WebhookCase:
         assert event.event_type == event_type, event.event_type
         assert event.source == self.platform
         assert data is None or data.items() <= event.data.items(), event.data
+        assert event.inbound_cause.inbound_event_id == inbound.pk
         return inbound

@@ -6,8 +6,10 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.models import ChannelAccount, InboundEvent, ProducedEvent
 from channels_app.platforms.qualia.models import Activity, Message
+from webhooks.models import Event
+from webhooks.services import event_publish
 
 pytestmark = pytest.mark.django_db
 
@@ -55,3 +57,33 @@ def test_accounts_made_from_the_environment_before_the_flag_are_marked(user):
 
     flags = dict(ChannelAccount.objects.values_list("pk", "from_environment"))
     assert flags == {made.pk: True, own.pk: False}
+
+
+def test_events_published_before_lineage_are_linked_by_their_keys(user):
+    account = ChannelAccount.objects.create(
+        owner=user, platform="qualia", name="Acme", external_id="acme"
+    )
+    inbound = InboundEvent.objects.create(
+        platform="qualia", account=account, topic="message", external_id="1", body=b"{}",
+        headers={},
+    )  # fmt: skip
+    Activity.objects.create(
+        account=account, inbound_event=inbound, order_id="o1", activity_type="message",
+        description="", message_id="m1", timestamp_ms=0, received_at=timezone.now(),
+    )  # fmt: skip
+
+    def published(key: str) -> Event:
+        return event_publish(
+            owner=user, event_type="order.created", data={}, idempotency_key=key
+        ).event
+
+    activity_event = published(f"inbound:{inbound.pk}")
+    message_event = published(f"qualia-message:{account.pk}:m1")
+    unrelated = [published("inbound:999999"), published("order-7"), published("inbound:x")]
+    ProducedEvent.objects.all().delete()  # as before the migration
+
+    migration("0010_lineage").link_earlier_events(apps, None)
+
+    links = dict(ProducedEvent.objects.values_list("event_id", "inbound_event_id"))
+    assert links == {activity_event.pk: inbound.pk, message_event.pk: inbound.pk}
+    assert not any(event.pk in links for event in unrelated)

@@ -3,6 +3,8 @@ import json
 from django.utils import timezone
 from rest_framework import serializers
 
+from channels_app.api.serializers import InboundEventSerializer
+from channels_app.models import InboundEvent
 from subscriptions import filters
 from subscriptions.delivery import wire
 from subscriptions.models import (
@@ -275,11 +277,40 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["id", "event_type", "source", "data", "channels", "idempotency_key", "created_at"]
 
 
-class EventDetailSerializer(EventSerializer):
+class InboundCauseSerializer(serializers.ModelSerializer):
+    """The inbound request an event came from (lineage; details at /api/inbound-events/<id>)."""
+
+    class Meta:
+        model = InboundEvent
+        fields = ["id", "platform", "topic", "external_id", "status", "received_at"]
+
+
+class CausedEventSerializer(EventSerializer):
     deliveries = DeliverySerializer(many=True, read_only=True)
 
     class Meta(EventSerializer.Meta):
         fields = [*EventSerializer.Meta.fields, "deliveries"]
+
+
+class EventDetailSerializer(CausedEventSerializer):
+    inbound_event = InboundCauseSerializer(
+        source="inbound_cause.inbound_event",
+        read_only=True,
+        allow_null=True,
+        help_text="The inbound webhook that caused it; null for events published here.",
+    )
+
+    class Meta(CausedEventSerializer.Meta):
+        fields = [*CausedEventSerializer.Meta.fields, "inbound_event"]
+
+
+class InboundEventLineageSerializer(InboundEventSerializer):
+    """An inbound request and what it caused: each internal event, with its deliveries."""
+
+    events = CausedEventSerializer(many=True, read_only=True, source="lineage_events")
+
+    class Meta(InboundEventSerializer.Meta):
+        fields = [*InboundEventSerializer.Meta.fields, "events"]
 
 
 class EventPublishSerializer(serializers.Serializer):

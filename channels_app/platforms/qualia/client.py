@@ -9,8 +9,8 @@ from django.conf import settings
 from requests_hardened.ip_filter import InvalidIPAddress
 
 from channels_app.platforms.qualia.models import Activity, Message
+from channels_app.services import channel_event_publish
 from webhooks.http import client as http
-from webhooks.services import event_publish
 from webhooks.untrusted import MalformedInput, aware_time, json_parse
 
 ORDER_MESSAGES_QUERY = """
@@ -80,8 +80,8 @@ def qualia_message_fetch(*, activity: Activity) -> Message:
         },
     )
     if created:
-        event_publish(
-            owner=activity.account.owner,
+        channel_event_publish(
+            account=activity.account,
             event_type="qualia.message.received",
             data={
                 "order_id": message.order_id,
@@ -91,6 +91,6 @@ def qualia_message_fetch(*, activity: Activity) -> Message:
                 "order_number": message.order_number,
             },
             idempotency_key=f"qualia-message:{activity.account_id}:{message.message_id}",
-            source="qualia",
+            cause=activity.inbound_event,
         )
     return message

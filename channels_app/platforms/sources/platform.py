@@ -21,8 +21,8 @@ import hmac
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.base import Platform, Problem, Unauthorized
 from channels_app.selectors import active_accounts
+from channels_app.services import inbound_event_publish
 from webhooks.catalog import OPEN_TYPE_NAME
-from webhooks.services import event_publish
 from webhooks.signing import SignatureError, constant_time_equal, standard_verify
 
 STANDARD_WEBHOOKS = "standard_webhooks"
@@ -105,12 +105,9 @@ class ConfiguredSource(Platform):
 
     def process(self, event: InboundEvent, payload: dict) -> bool:
         data = payload.get("data")
-        event_publish(
-            owner=event.account.owner,
+        inbound_event_publish(
+            event=event,
             event_type=f"{self.name}.{event.topic}",
             data=data if isinstance(data, dict) else payload,
-            idempotency_key=f"inbound:{event.pk}",
-            source=self.name,
-            channels=[event.account.channel],
         )
         return True
