@@ -24,7 +24,7 @@ from channels_app.platforms.base import NotConfigured, Platform, Problem, Unauth
 from channels_app.services import inbound_event_store
 from config.errors import DATABASE_UNAVAILABLE
 from config.observability import SENSITIVE_NAMES
-from config.redis import redis_client
+from webhooks.redis import redis_client
 from webhooks.untrusted import MalformedInput, ascii_int, json_parse
 
 logger = logging.getLogger(__name__)
