@@ -20,7 +20,7 @@ from channels_app.platforms.shopify.registration import (
     shopify_webhooks_register,
 )
 from config.api import paginated, parse_since
-from config.errors import error_body
+from webhooks.errors import error_body
 
 
 class InboundEventListView(APIView):
