@@ -1,9 +1,10 @@
 """Request ids, JSON logs and Prometheus request metrics.
 
-Every request gets an id (the caller's `X-Request-ID` when it is sane, else a new one). It is
-returned in the response, stamped on every log line the request writes, and carried in the
-headers of the Celery tasks the request enqueues (see `config.celery`), so one grep follows an
-inbound webhook from its POST to the last delivery it caused.
+Every request gets an id (the caller's `X-Request-ID` when it is sane, else a new one), bound
+for the request's code (`webhooks.request_ids`). It is returned in the response, stamped on
+every log line the request writes, and carried in the headers of the Celery tasks the request
+enqueues (see `config.celery`), so one grep follows an inbound webhook from its POST to the
+last delivery it caused.
 """
 
 import logging
@@ -11,7 +12,6 @@ import os
 import re
 import time
 import uuid
-from contextvars import ContextVar
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
@@ -20,9 +20,10 @@ from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
+from webhooks.request_ids import bind_request_id, current_request_id, reset_request_id
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 # Never let these reach a log line, whatever a caller passes in `extra`, at any depth; a key
 # naming an identifier (`token_id`) is not a secret.
@@ -62,19 +63,6 @@ WORK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600)
 
 
-def current_request_id() -> str | None:
-    return _request_id.get()
-
-
-def bind_request_id(value: str | None):
-    """Set the id for the current context; returns the token to reset it with."""
-    return _request_id.set(value)
-
-
-def reset_request_id(token) -> None:
-    _request_id.reset(token)
-
-
 def new_request_id() -> str:
     return uuid.uuid4().hex
 
@@ -108,7 +96,7 @@ class RequestObservabilityMiddleware:
         try:
             response = self.get_response(request)
         finally:
-            _request_id.reset(token)
+            reset_request_id(token)
         return self._finish(request, response, started)
 
     async def _acall(self, request):
@@ -116,13 +104,13 @@ class RequestObservabilityMiddleware:
         try:
             response = await self.get_response(request)
         finally:
-            _request_id.reset(token)
+            reset_request_id(token)
         return self._finish(request, response, started)
 
     @staticmethod
     def _begin(request):
         request.request_id = accept_request_id(request.headers.get(REQUEST_ID_HEADER))
-        return time.perf_counter(), _request_id.set(request.request_id)
+        return time.perf_counter(), bind_request_id(request.request_id)
 
     @staticmethod
     def _finish(request, response, started: float):
@@ -178,7 +166,7 @@ class _Guarded:
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
-            record.request_id = _request_id.get()
+            record.request_id = current_request_id()
         return True
 
 
