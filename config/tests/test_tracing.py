@@ -20,6 +20,7 @@ from subscriptions.delivery import dispatch
 from subscriptions.services import subscription_create
 from subscriptions.tasks import deliveries_pump_task
 from subscriptions.tests.receiver import Receiver
+from webhooks import tracing as event_tracing
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ def spans():
         RequestsInstrumentor,
     ):
         instrumentor().uninstrument()
-    tracing._state["active"] = False
+    event_tracing._state["active"] = False
 
 
 @pytest.fixture
