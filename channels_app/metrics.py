@@ -12,7 +12,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from channels_app import selectors
 from channels_app.models import InboundEvent
-from config.observability import WAIT_BUCKETS, WORK_BUCKETS
+from webhooks.metrics import WAIT_BUCKETS, WORK_BUCKETS
 
 Status = InboundEvent.Status
 
