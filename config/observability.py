@@ -20,29 +20,11 @@ from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
+from webhooks.redaction import redacted
 from webhooks.request_ids import bind_request_id, current_request_id, reset_request_id
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-# Never let these reach a log line, whatever a caller passes in `extra`, at any depth; a key
-# naming an identifier (`token_id`) is not a secret.
-SENSITIVE_NAMES = re.compile(
-    r"authorization|secret|password|token|signature|hmac|api_key|cookie", re.I
-)
-_IDENTIFIER_KEY = re.compile(r"_ids?$", re.I)
-_REDACTED = "[redacted]"
-
-
-def _redacted(value, key: str = ""):
-    if key and SENSITIVE_NAMES.search(key) and not _IDENTIFIER_KEY.search(key):
-        return _REDACTED
-    if isinstance(value, dict):
-        return {k: _redacted(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(item) for item in value]
-    return value
-
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("http.access")
@@ -178,4 +160,5 @@ class JsonFormatter(_BaseJsonFormatter):
         super().__init__(*args, **kwargs)
 
     def process_log_record(self, log_data: dict) -> dict:
-        return _redacted(log_data)
+        # Whatever a caller passes in `extra`: a secret never reaches a log line.
+        return redacted(log_data)
