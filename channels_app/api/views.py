@@ -19,7 +19,7 @@ from channels_app.platforms.shopify.registration import (
     RegistrationError,
     shopify_webhooks_register,
 )
-from config.api import paginated, parse_since
+from webhooks.api.listing import paginated, parse_since
 from webhooks.errors import error_body
 
 

@@ -14,10 +14,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import paginated, parse_since
 from subscriptions import selectors, services
 from subscriptions.api import serializers
 from webhooks import catalog
+from webhooks.api.listing import paginated, parse_since
 from webhooks.models import Event
 from webhooks.services import event_publish
 
