@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "webhooks",
     "subscriptions",
     "channels_app",
+    "config.apps.ProjectConfig",  # the wiring's own start-up checks
 ]
 
 MIDDLEWARE = [
