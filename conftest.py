@@ -24,6 +24,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from channels_app.selectors import active_accounts_forget
+from subscriptions.tests.receiver import Receiver
 from webhooks.services import api_token_create
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -309,3 +310,11 @@ def pytest_sessionfinish(session):
             reporter.write_line(f"pid {pid}: {what} (now killed)")
         reporter.stats.setdefault("left running", []).extend(left)  # in the summary line
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def receiver():
+    """A real local HTTP receiver for outbound deliveries (subscriptions.tests.receiver)."""
+    running = Receiver().start()
+    yield running
+    running.stop()

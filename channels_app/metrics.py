@@ -10,7 +10,7 @@ from django.utils import timezone
 from prometheus_client import Counter, Histogram
 
 from channels_app.models import InboundEvent
-from config.observability import WAIT_BUCKETS, WORK_BUCKETS
+from webhooks.metrics import WAIT_BUCKETS, WORK_BUCKETS
 
 Status = InboundEvent.Status
 

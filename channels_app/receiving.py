@@ -22,9 +22,9 @@ from channels_app import metrics
 from channels_app.metrics import REJECTED as INBOUND_REJECTED
 from channels_app.platforms.base import NotConfigured, Platform, Problem, Unauthorized
 from channels_app.services import inbound_event_store
-from config.errors import DATABASE_UNAVAILABLE
-from config.observability import SENSITIVE_NAMES
-from config.redis import redis_client
+from webhooks.errors import DATABASE_UNAVAILABLE
+from webhooks.redaction import SENSITIVE_NAMES
+from webhooks.redis import redis_client
 from webhooks.untrusted import MalformedInput, ascii_int, json_parse
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,8 @@ from django.conf import settings
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.models import ChannelAccount, InboundEvent, ProducedEvent
+from webhooks.models import Event
 
 # (platform, external id) or (platform,) -> (valid until, what was loaded); bounded by clearing
 # when full.
@@ -106,3 +107,25 @@ def inbound_counts_by_platform_and_status(*, window: timedelta) -> list[dict]:
         .annotate(count=Count("pk"))
         .order_by("platform", "status")
     )
+
+
+def events_produced_by(inbound_event: InboundEvent) -> QuerySet[Event]:
+    """The internal events an inbound request produced, in the order they were published."""
+    return Event.objects.filter(inbound_cause__inbound_event=inbound_event).order_by("pk")
+
+
+def inbound_causes(events) -> dict[int, dict]:
+    """The inbound request behind each of `events` that came from one (lineage), as
+    webhooks.lineage reads causes."""
+    produced = ProducedEvent.objects.filter(event__in=events).select_related("inbound_event")
+    return {
+        link.event_id: {
+            "type": "inbound_event",
+            "id": link.inbound_event_id,
+            "platform": link.inbound_event.platform,
+            "topic": link.inbound_event.topic,
+            "received_at": link.inbound_event.received_at.isoformat(),
+            "url": f"/api/inbound-events/{link.inbound_event_id}",
+        }
+        for link in produced
+    }

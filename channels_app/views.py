@@ -3,7 +3,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from channels_app.platforms.registry import platform_for
 from channels_app.receiving import receive
-from config.errors import DATABASE_UNAVAILABLE
+from webhooks.errors import DATABASE_UNAVAILABLE
 
 
 @csrf_exempt

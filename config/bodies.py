@@ -18,7 +18,7 @@ from django.core.handlers.wsgi import LimitedStream
 from django.http import JsonResponse
 from django.utils.decorators import sync_and_async_middleware
 
-from config.errors import error_body
+from webhooks.errors import error_body
 
 _READ_SIZE = 64 * 1024
 

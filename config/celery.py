@@ -49,7 +49,7 @@ def _tracing_in_each_child(**kwargs):
 @signals.before_task_publish.connect
 def _carry_request_id(headers=None, **kwargs):
     """Put the enqueuing request's id on the task message, so the task logs under it."""
-    from config.observability import current_request_id
+    from webhooks.request_ids import current_request_id
 
     request_id = current_request_id()
     if request_id and headers is not None:
@@ -58,7 +58,7 @@ def _carry_request_id(headers=None, **kwargs):
 
 @signals.task_prerun.connect
 def _bind_task_request_id(task=None, **kwargs):
-    from config.observability import bind_request_id
+    from webhooks.request_ids import bind_request_id
 
     request_id = getattr(task.request, REQUEST_ID_TASK_HEADER, None) or task.request.id
     task.request.request_id_token = bind_request_id(request_id)
@@ -66,7 +66,7 @@ def _bind_task_request_id(task=None, **kwargs):
 
 @signals.task_postrun.connect
 def _unbind_task_request_id(task=None, **kwargs):
-    from config.observability import reset_request_id
+    from webhooks.request_ids import reset_request_id
 
     token = getattr(task.request, "request_id_token", None)
     if token is not None:

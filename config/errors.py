@@ -1,4 +1,4 @@
-"""Every error leaves the server as JSON: `{"detail", "code", "errors"?}`.
+"""Every error leaves the server as JSON, in the shape of `webhooks.errors.error_body`.
 
 Validation errors answer 422 and name each field in `errors`; a body that is not JSON answers
 400. Django's own 400/403/404/500 handlers answer JSON too, so no HTML page or stack trace
@@ -9,25 +9,15 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DataError, InterfaceError, OperationalError
+from django.db import DataError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from webhooks.errors import DATABASE_UNAVAILABLE, error_body
+
 logger = logging.getLogger(__name__)
-
-# The database errors a retry can clear: it is down, unreachable, restarting, out of
-# connections, or the statement lost a deadlock or a serialization race. Only these answer 503;
-# a value it refuses (DataError) is the sender's to change, and anything else is our bug.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
-
-
-def error_body(detail: str, code: str, errors: dict | None = None) -> dict:
-    body = {"detail": detail, "code": code}
-    if errors is not None:
-        body["errors"] = errors
-    return body
 
 
 def api_exception_handler(exc, context):

@@ -1,9 +1,10 @@
 """Request ids, JSON logs and Prometheus request metrics.
 
-Every request gets an id (the caller's `X-Request-ID` when it is sane, else a new one). It is
-returned in the response, stamped on every log line the request writes, and carried in the
-headers of the Celery tasks the request enqueues (see `config.celery`), so one grep follows an
-inbound webhook from its POST to the last delivery it caused.
+Every request gets an id (the caller's `X-Request-ID` when it is sane, else a new one), bound
+for the request's code (`webhooks.request_ids`). It is returned in the response, stamped on
+every log line the request writes, and carried in the headers of the Celery tasks the request
+enqueues (see `config.celery`), so one grep follows an inbound webhook from its POST to the
+last delivery it caused.
 """
 
 import logging
@@ -11,7 +12,6 @@ import os
 import re
 import time
 import uuid
-from contextvars import ContextVar
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
@@ -20,28 +20,11 @@ from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
+from webhooks.redaction import redacted
+from webhooks.request_ids import bind_request_id, current_request_id, reset_request_id
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
-
-# Never let these reach a log line, whatever a caller passes in `extra`, at any depth; a key
-# naming an identifier (`token_id`) is not a secret.
-SENSITIVE_NAMES = re.compile(
-    r"authorization|secret|password|token|signature|hmac|api_key|cookie", re.I
-)
-_IDENTIFIER_KEY = re.compile(r"_ids?$", re.I)
-_REDACTED = "[redacted]"
-
-
-def _redacted(value, key: str = ""):
-    if key and SENSITIVE_NAMES.search(key) and not _IDENTIFIER_KEY.search(key):
-        return _REDACTED
-    if isinstance(value, dict):
-        return {k: _redacted(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(item) for item in value]
-    return value
-
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("http.access")
@@ -55,24 +38,6 @@ HTTP_LATENCY = Histogram(
     ["view", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
-
-# Histogram buckets of the apps' metrics, in seconds: for work (a handler, an HTTP attempt up to
-# its 60 s timeout), and for time spent queued (seconds normally, hours behind a backlog).
-WORK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
-WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600)
-
-
-def current_request_id() -> str | None:
-    return _request_id.get()
-
-
-def bind_request_id(value: str | None):
-    """Set the id for the current context; returns the token to reset it with."""
-    return _request_id.set(value)
-
-
-def reset_request_id(token) -> None:
-    _request_id.reset(token)
 
 
 def new_request_id() -> str:
@@ -108,7 +73,7 @@ class RequestObservabilityMiddleware:
         try:
             response = self.get_response(request)
         finally:
-            _request_id.reset(token)
+            reset_request_id(token)
         return self._finish(request, response, started)
 
     async def _acall(self, request):
@@ -116,13 +81,13 @@ class RequestObservabilityMiddleware:
         try:
             response = await self.get_response(request)
         finally:
-            _request_id.reset(token)
+            reset_request_id(token)
         return self._finish(request, response, started)
 
     @staticmethod
     def _begin(request):
         request.request_id = accept_request_id(request.headers.get(REQUEST_ID_HEADER))
-        return time.perf_counter(), _request_id.set(request.request_id)
+        return time.perf_counter(), bind_request_id(request.request_id)
 
     @staticmethod
     def _finish(request, response, started: float):
@@ -178,7 +143,7 @@ class _Guarded:
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
-            record.request_id = _request_id.get()
+            record.request_id = current_request_id()
         return True
 
 
@@ -195,4 +160,5 @@ class JsonFormatter(_BaseJsonFormatter):
         super().__init__(*args, **kwargs)
 
     def process_log_record(self, log_data: dict) -> dict:
-        return _redacted(log_data)
+        # Whatever a caller passes in `extra`: a secret never reaches a log line.
+        return redacted(log_data)

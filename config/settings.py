@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "webhooks",
     "subscriptions",
     "channels_app",
+    "config.apps.ProjectConfig",  # the wiring's own start-up checks
 ]
 
 MIDDLEWARE = [
@@ -283,6 +284,8 @@ LOGGING = {
 EVENT_TYPE_CATALOGS = ["webhooks.catalog.BUILTIN_EVENT_TYPES", "channels_app.events.EVENT_TYPES"]
 # Callables returning {namespace: description}: every `<namespace>.<type>` is a valid type.
 EVENT_TYPE_NAMESPACES = ["channels_app.events.source_namespaces"]
+# Callables taking events and returning {event id: cause}: what made each one (webhooks.lineage).
+EVENT_CAUSE_PROVIDERS = ["channels_app.selectors.inbound_causes"]
 # webhooks.publishing.PublishHook subclasses: what each published event also writes, in its
 # transaction. This is how an event reaches subscriptions without webhooks importing them.
 EVENT_PUBLISH_HOOKS = ["subscriptions.fanout.DeliveryFanOut"]

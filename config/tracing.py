@@ -2,29 +2,21 @@
 
 One trace runs from an inbound request or `POST /api/events` through the Celery task to each
 delivery attempt, all of it from the instrumentation packages (Django, Celery, aiohttp and
-requests). The one hop they cannot see is the database: a pump claims rows that many publishes
-wrote, so the publishing context is stored on the event as its W3C `traceparent` and each
-attempt's request is sent inside it (subscriptions.delivery.sending).
+requests), plus the traceparent each event carries across the database (webhooks.tracing).
 
-Off, this module imports nothing from OpenTelemetry, and the hot paths pay one check: the event
-gets no traceparent, and a delivery whose event has none is sent as before. The exporter and
-SDK read the standard OTEL_* variables themselves (OTEL_SERVICE_NAME, OTEL_TRACES_SAMPLER, …);
-OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL (http://collector:4318).
+Off, this module imports nothing from OpenTelemetry, and the hot paths pay one check. The
+exporter and SDK read the standard OTEL_* variables themselves (OTEL_SERVICE_NAME,
+OTEL_TRACES_SAMPLER, …); OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL
+(http://collector:4318).
 """
 
 import os
 
+from webhooks.tracing import tracing_activate, tracing_active
+
 ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 # Probes and scrapes every few seconds are not worth a trace each; the variable overrides this.
 DEFAULT_EXCLUDED_URLS = "/health,/metrics"
-TRACEPARENT_MAX_LENGTH = 55  # version 00: 2 + 1 + 32 + 1 + 16 + 1 + 2
-
-_state = {"active": False}
-
-
-def tracing_active() -> bool:
-    """Whether this process records spans (tracing_configure turned it on)."""
-    return _state["active"]
 
 
 def tracing_configure(*, service_name: str, span_exporter=None) -> bool:
@@ -37,7 +29,7 @@ def tracing_configure(*, service_name: str, span_exporter=None) -> bool:
     """
     if span_exporter is None and not os.environ.get(ENDPOINT_VARIABLE):
         return False
-    if _state["active"]:
+    if tracing_active():
         return True
     from opentelemetry import trace
     from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
@@ -65,38 +57,5 @@ def tracing_configure(*, service_name: str, span_exporter=None) -> bool:
     DjangoInstrumentor().instrument(tracer_provider=provider, excluded_urls=excluded)
     for instrumentor in (CeleryInstrumentor, AioHttpClientInstrumentor, RequestsInstrumentor):
         instrumentor().instrument(tracer_provider=provider)
-    _state["active"] = True
+    tracing_activate()
     return True
-
-
-def tracing_traceparent() -> str | None:
-    """The W3C traceparent of the current span, to store with what it publishes; None when
-    tracing is off or nothing is being traced."""
-    if not _state["active"]:
-        return None
-    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-
-    carrier: dict[str, str] = {}
-    TraceContextTextMapPropagator().inject(carrier)
-    traceparent = carrier.get("traceparent")
-    if traceparent is None or len(traceparent) > TRACEPARENT_MAX_LENGTH:
-        return None
-    return traceparent
-
-
-def tracing_within(traceparent: str, call):
-    """`call`, wrapped to run as a child of the span `traceparent` names (its spans, such as
-    an instrumented HTTP request's, then join that trace)."""
-    from opentelemetry import context
-    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-
-    parent = TraceContextTextMapPropagator().extract({"traceparent": traceparent})
-
-    def within(*args, **kwargs):
-        token = context.attach(parent)
-        try:
-            return call(*args, **kwargs)
-        finally:
-            context.detach(token)
-
-    return within

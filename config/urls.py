@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from channels_app.platforms.registry import PLATFORMS
 from channels_app.views import platform_webhook
-from config import errors, health
+from config import errors, health, lineage
 from config.observability import metrics_text
 from webhooks import stream
 from webhooks.views import live_page
@@ -37,6 +37,11 @@ urlpatterns = [
         for route in platform.receiver_paths
     ),
     path("api/", include("channels_app.api.urls")),
+    path(
+        "api/inbound-events/<int:pk>",
+        lineage.InboundEventLineageView.as_view(),
+        name="inbound-event",
+    ),
     # Streams first: /api/events/<id> would otherwise take "stream" for an event id.
     path("api/events/stream", stream.event_stream, name="event-stream"),
     path("api/webhooks/events/stream", stream.event_stream, name="webhook-event-stream"),

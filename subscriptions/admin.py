@@ -8,7 +8,8 @@ from django.utils.html import format_html
 
 from subscriptions import services
 from subscriptions.models import Delivery, DeliveryAttempt, Subscription
-from webhooks.admin import EventTypeFilter
+from webhooks.admin import EventAdmin, EventTypeFilter
+from webhooks.models import Event
 
 
 @admin.register(Subscription)
@@ -166,3 +167,25 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def cancel(self, request, queryset):
         cancelled = sum(services.delivery_cancel(delivery=delivery) for delivery in queryset)
         self.message_user(request, f"Cancelled {cancelled} pending delivery(ies).")
+
+
+class EventDeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ["subscription", "status", "attempt_count", "last_status_code", "next_attempt_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+# The event core registers the Event admin without deliveries, which live downstream of it;
+# this app owns them, so it replaces that registration with one that also lists them.
+admin.site.unregister(Event)
+
+
+@admin.register(Event)
+class EventWithDeliveriesAdmin(EventAdmin):
+    inlines = [*EventAdmin.inlines, EventDeliveryInline]

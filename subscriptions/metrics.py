@@ -5,10 +5,10 @@
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
-from config.observability import WAIT_BUCKETS, WORK_BUCKETS
 from subscriptions import selectors
 from subscriptions.delivery import retry
 from subscriptions.models import DeliveryAttempt
+from webhooks.metrics import WAIT_BUCKETS, WORK_BUCKETS
 
 DELIVERIES = Counter(
     "outbound_deliveries_total",

@@ -48,19 +48,6 @@ class EventTypeFilter(admin.SimpleListFilter):
         return queryset.filter(**{field: self.value()})
 
 
-class EventDeliveryInline(admin.TabularInline):
-    # Declared by name so that webhooks does not import the subscriptions app.
-    model = Event.deliveries.rel.related_model
-    extra = 0
-    can_delete = False
-    fields = ["subscription", "status", "attempt_count", "last_status_code", "next_attempt_at"]
-    readonly_fields = fields
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     list_display = ["public_id", "event_type", "owner", "source", "created_at"]
@@ -77,7 +64,6 @@ class EventAdmin(admin.ModelAdmin):
         "created_at",
     ]
     exclude = ["data"]
-    inlines = [EventDeliveryInline]
     show_full_result_count = False
 
     @admin.display(description="data")

@@ -22,9 +22,9 @@ from django.db import transaction
 from django.utils import timezone
 from nats.js.errors import NotFoundError
 
-from config.observability import current_request_id
 from webhooks.models import BusOutboxEntry, Event
 from webhooks.publishing import PublishHook
+from webhooks.request_ids import current_request_id
 
 logger = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from config.tracing import tracing_traceparent
 from webhooks import catalog
 from webhooks.encryption import EncryptedTextField
 from webhooks.ids import new_id
 from webhooks.models import ApiToken, Event, PortalLink
 from webhooks.publishing import NEW_EVENT, PublishHook
+from webhooks.tracing import tracing_traceparent
 
 logger = logging.getLogger(__name__)
 

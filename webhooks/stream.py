@@ -22,8 +22,8 @@ from django.db import close_old_connections
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from config.errors import error_body
 from webhooks import catalog
+from webhooks.errors import error_body
 from webhooks.models import Event
 from webhooks.services import api_token_authenticate
 

@@ -17,7 +17,7 @@ import logging
 from celery import current_app
 from django.core.cache import cache
 
-from config.redis import redis_client
+from webhooks.redis import redis_client
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from channels_app.api.serializers import (
     ReprocessSerializer,
 )
 from channels_app.models import ChannelAccount
-from config.api import paginated, parse_since
+from webhooks.api.listing import paginated, parse_since
 
 
 class InboundEventListView(APIView):

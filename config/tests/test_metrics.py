@@ -24,15 +24,7 @@ from conftest import (
 )
 from subscriptions.models import Delivery
 from subscriptions.services import subscription_create
-from subscriptions.tests.receiver import Receiver
 from webhooks.services import event_publish
-
-
-@pytest.fixture
-def receiver():
-    running = Receiver().start()
-    yield running
-    running.stop()
 
 
 def scrape(base_url: str) -> Scrape:

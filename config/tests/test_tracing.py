@@ -19,7 +19,7 @@ from config import tracing
 from subscriptions.delivery import dispatch
 from subscriptions.services import subscription_create
 from subscriptions.tasks import deliveries_pump_task
-from subscriptions.tests.receiver import Receiver
+from webhooks import tracing as event_tracing
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -37,14 +37,7 @@ def spans():
         RequestsInstrumentor,
     ):
         instrumentor().uninstrument()
-    tracing._state["active"] = False
-
-
-@pytest.fixture
-def receiver():
-    running = Receiver().start()
-    yield running
-    running.stop()
+    event_tracing._state["active"] = False
 
 
 def _message_for(queue: str):

@@ -1,10 +1,9 @@
 import json
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from channels_app.api.serializers import InboundEventSerializer
-from channels_app.models import InboundEvent
 from subscriptions import filters
 from subscriptions.delivery import wire
 from subscriptions.models import (
@@ -277,14 +276,6 @@ class EventSerializer(serializers.ModelSerializer):
         fields = ["id", "event_type", "source", "data", "channels", "idempotency_key", "created_at"]
 
 
-class InboundCauseSerializer(serializers.ModelSerializer):
-    """The inbound request an event came from (lineage; details at /api/inbound-events/<id>)."""
-
-    class Meta:
-        model = InboundEvent
-        fields = ["id", "platform", "topic", "external_id", "status", "received_at"]
-
-
 class CausedEventSerializer(EventSerializer):
     deliveries = DeliverySerializer(many=True, read_only=True)
 
@@ -292,25 +283,30 @@ class CausedEventSerializer(EventSerializer):
         fields = [*EventSerializer.Meta.fields, "deliveries"]
 
 
+class CauseSerializer(serializers.Serializer):
+    """What made an event (webhooks.lineage), like Stripe's `request` on its events."""
+
+    type = serializers.CharField(help_text="What it was: `inbound_event`, a received webhook.")
+    id = serializers.IntegerField()
+    url = serializers.CharField(help_text="Where to read it, with every event it caused.")
+    platform = serializers.CharField(required=False)
+    topic = serializers.CharField(required=False)
+    received_at = serializers.DateTimeField(required=False)
+
+
 class EventDetailSerializer(CausedEventSerializer):
-    inbound_event = InboundCauseSerializer(
-        source="inbound_cause.inbound_event",
-        read_only=True,
-        allow_null=True,
-        help_text="The inbound webhook that caused it; null for events published here.",
+    """An event with its deliveries and its cause; the view puts the causes in the context."""
+
+    caused_by = serializers.SerializerMethodField(
+        help_text="The inbound webhook it came from; null for an event published here."
     )
 
     class Meta(CausedEventSerializer.Meta):
-        fields = [*CausedEventSerializer.Meta.fields, "inbound_event"]
+        fields = [*CausedEventSerializer.Meta.fields, "caused_by"]
 
-
-class InboundEventLineageSerializer(InboundEventSerializer):
-    """An inbound request and what it caused: each internal event, with its deliveries."""
-
-    events = CausedEventSerializer(many=True, read_only=True, source="lineage_events")
-
-    class Meta(InboundEventSerializer.Meta):
-        fields = [*InboundEventSerializer.Meta.fields, "events"]
+    @extend_schema_field(CauseSerializer(allow_null=True))
+    def get_caused_by(self, event) -> dict | None:
+        return self.context["causes"].get(event.pk)
 
 
 class EventPublishSerializer(serializers.Serializer):

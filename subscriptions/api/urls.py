@@ -41,6 +41,4 @@ urlpatterns = [
     ),
     path("events", views.EventListView.as_view(), name="events"),
     path("events/<str:public_id>", views.EventDetailView.as_view(), name="event"),
-    # The inbound log is channels_app's API; the lineage of one request reaches deliveries.
-    path("inbound-events/<int:pk>", views.InboundEventLineageView.as_view(), name="inbound-event"),
 ]

@@ -14,11 +14,11 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from channels_app.selectors import inbound_events_for
-from config.api import paginated, parse_since
 from subscriptions import selectors, services
 from subscriptions.api import serializers
 from webhooks import catalog
+from webhooks.api.listing import paginated, parse_since
+from webhooks.lineage import event_causes
 from webhooks.models import Event
 from webhooks.services import event_publish
 
@@ -233,23 +233,8 @@ class EventDetailView(APIView):
     @extend_schema(responses=serializers.EventDetailSerializer)
     def get(self, request, public_id: str):
         event = get_object_or_404(
-            Event.objects.filter(owner=request.user)
-            .select_related("inbound_cause__inbound_event")
-            .prefetch_related("deliveries__event"),
+            Event.objects.filter(owner=request.user).prefetch_related("deliveries__event"),
             public_id=public_id,
         )
-        return Response(serializers.EventDetailSerializer(event).data)
-
-
-class InboundEventLineageView(APIView):
-    """`/api/inbound-events/<id>`: served here, as only the outbound app sees both ends."""
-
-    @extend_schema(responses=serializers.InboundEventLineageSerializer)
-    def get(self, request, pk: int):
-        inbound = get_object_or_404(inbound_events_for(request.user), pk=pk)
-        inbound.lineage_events = list(
-            Event.objects.filter(inbound_cause__inbound_event=inbound)
-            .order_by("pk")
-            .prefetch_related("deliveries__event")
-        )
-        return Response(serializers.InboundEventLineageSerializer(inbound).data)
+        causes = event_causes([event])
+        return Response(serializers.EventDetailSerializer(event, context={"causes": causes}).data)

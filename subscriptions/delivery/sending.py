@@ -6,11 +6,11 @@ from datetime import datetime
 from django.conf import settings
 from django.utils import timezone
 
-from config.tracing import tracing_within
 from subscriptions.delivery import wire
 from subscriptions.models import Delivery, DeliveryAttempt, Subscription
 from webhooks.http import client, concurrent
 from webhooks.http.result import SendResult
+from webhooks.tracing import tracing_within
 
 
 def active_secrets(subscription: Subscription, now: datetime) -> list[str]:

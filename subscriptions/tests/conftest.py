@@ -2,14 +2,6 @@ import pytest
 
 from conftest import child_env, database_url_for_children, start_celery_worker
 from subscriptions.services import subscription_create
-from subscriptions.tests.receiver import Receiver
-
-
-@pytest.fixture
-def receiver():
-    running = Receiver().start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

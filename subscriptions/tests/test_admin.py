@@ -91,6 +91,18 @@ def test_lists_and_details_render(admin_client, user, subscription):
     )
 
 
+def test_an_events_page_lists_its_own_deliveries(admin_client, user, subscription):
+    event = event_publish(owner=user, event_type="task.created", data={}).event
+    event_publish(owner=user, event_type="task.updated", data={})
+    delivery = Delivery.objects.get(event=event)
+
+    page = admin_client.get(f"/admin/webhooks/event/{event.pk}/change/")
+
+    (deliveries,) = page.context["inline_admin_formsets"]
+    assert [form.original for form in deliveries] == [delivery]
+    assert f"/admin/subscriptions/delivery/{delivery.pk}/change/".encode() in page.content
+
+
 def test_deliveries_are_found_by_event_id_and_filtered_by_catalog_type(
     admin_client, user, subscription
 ):

@@ -5,8 +5,8 @@ import json
 import pytest
 from django.core.cache import cache
 
-from config.observability import bind_request_id, reset_request_id
 from conftest import wait_until
+from webhooks.request_ids import bind_request_id, reset_request_id
 from webhooks.services import worker_heartbeat_age_seconds
 from webhooks.tasks import worker_heartbeat_task
 

@@ -7,7 +7,7 @@ from django.http import JsonResponse
 
 from channels_app.platforms.base import Platform, Problem, elapsed_ms
 from channels_app.platforms.qualia import handlers, verify
-from config.observability import current_request_id
+from webhooks.request_ids import current_request_id
 
 logger = logging.getLogger(__name__)
 

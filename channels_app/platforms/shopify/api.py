@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from channels_app.models import ChannelAccount
 from channels_app.platforms.shopify.registration import RegistrationError, shopify_webhooks_register
-from config.errors import error_body
+from webhooks.errors import error_body
 
 
 class RegistrationTopicSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Helpers every app's REST API shares: newest-first cursor pages and the `since` filter."""
+"""What every list endpoint shares: newest-first cursor pages and the `since` filter."""
 
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination

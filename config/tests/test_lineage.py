@@ -1,5 +1,5 @@
-"""Lineage: from a signed inbound webhook to the events it caused and each of their deliveries,
-and back from an event to the webhook that caused it."""
+"""Lineage: from a signed inbound webhook to the events it caused and each of their deliveries
+(config.lineage), and back from an event to the webhook that caused it (webhooks.lineage)."""
 
 import pytest
 
@@ -46,11 +46,14 @@ def test_an_event_names_the_inbound_webhook_that_caused_it(api, user, order_deli
     caused = Event.objects.get(event_type="order.created")
     published_here = event_publish(owner=user, event_type="order.created", data={}).event
 
-    cause = api.get(f"/api/events/{caused.public_id}").json()["inbound_event"]
-    assert (cause["id"], cause["platform"], cause["topic"]) == (
-        order_delivered.pk, "shopify", "orders/create",
-    )  # fmt: skip
-    assert api.get(f"/api/events/{published_here.public_id}").json()["inbound_event"] is None
+    cause = api.get(f"/api/events/{caused.public_id}").json()["caused_by"]
+    assert cause == {
+        "type": "inbound_event", "id": order_delivered.pk, "platform": "shopify",
+        "topic": "orders/create", "received_at": order_delivered.received_at.isoformat(),
+        "url": f"/api/inbound-events/{order_delivered.pk}",
+    }  # fmt: skip
+    assert api.get(cause["url"]).status_code == 200
+    assert api.get(f"/api/events/{published_here.public_id}").json()["caused_by"] is None
 
 
 def test_another_users_inbound_event_is_404(other_api, order_delivered):
