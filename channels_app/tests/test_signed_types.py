@@ -1,0 +1,111 @@
+"""Types trusted after the signature: a signed payload is authentic, not well formed.
+
+Every request here is signed with the account's real secret, so it gets past authentication;
+what is tested is what each receiver and handler does with a field of the wrong type, length
+or range: a 422 at receipt for what the row itself needs (its topic, its dedupe id), else a
+stored row that fails once, at once, with the field's path as its reason. Never a 500, never
+a retry that meets the same payload again, never a row processed into junk.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from channels_app.models import InboundEvent, Payment
+from channels_app.services import inbound_event_process
+from channels_app.tests import test_hostile_input
+from channels_app.tests.test_hostile_input import signed
+
+pytestmark = pytest.mark.django_db
+
+accounts = test_hostile_input.accounts  # its fixture: an account per receiver, one secret
+
+PLATFORMS = Path(__file__).resolve().parents[1] / "platforms"
+
+
+def fixture(platform: str, name: str) -> dict:
+    return json.loads((PLATFORMS / platform / "fixtures" / f"{name}.json").read_text())
+
+
+def post(client, platform: str, payload, **headers):
+    body = json.dumps(payload).encode()
+    path, signed_headers = signed(platform, body)
+    return client.post(path, body, content_type="application/json", **{**signed_headers, **headers})
+
+
+def received(client, platform: str, payload, **headers) -> InboundEvent:
+    """Post signed, then process the stored row as the worker does."""
+    response = post(client, platform, payload, **headers)
+    assert response.status_code == 200, response.content
+    event = InboundEvent.objects.latest("pk")
+    inbound_event_process(event=event)
+    event.refresh_from_db()
+    return event
+
+
+def assert_failed_once(event: InboundEvent, reason: str) -> None:
+    assert (event.status, event.attempts, event.error) == (InboundEvent.Status.DEAD, 1, reason)
+
+
+def problem_locs(response) -> list[list]:
+    return [problem["loc"] for problem in response.json()["detail"]]
+
+
+# --- Stripe -------------------------------------------------------------------------------
+
+
+def stripe_event(**changes) -> dict:
+    return {**fixture("stripe", "charge_refunded"), **changes}
+
+
+@pytest.mark.parametrize("event_id", [12, None, {"id": "evt_1"}, ["evt_1"], True, ""])
+def test_a_stripe_event_id_that_is_not_text_is_422_naming_it_not_a_500(client, accounts, event_id):
+    response = post(client, "stripe", stripe_event(id=event_id))
+
+    assert response.status_code == 422
+    assert problem_locs(response) == [["body", "id"]]
+    assert not InboundEvent.objects.exists()
+
+
+def test_a_stripe_type_that_is_not_text_is_422_not_stored_as_its_repr(client, accounts):
+    response = post(client, "stripe", stripe_event(type=["charge.refunded"]))
+
+    assert response.status_code == 422
+    assert problem_locs(response) == [["body", "type"]]
+    assert not InboundEvent.objects.exists()
+
+
+def test_a_stripe_type_longer_than_a_topic_is_422_not_cut_short(client, accounts):
+    response = post(client, "stripe", stripe_event(type="charge.refunded" + "x" * 100))
+
+    assert response.status_code == 422
+    assert not InboundEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"id": None}, "`data.object.id` is required, not null."),
+        ({"customer": {"id": "cus_1"}}, "`data.object.customer` must be text, not an object."),
+        ({"amount": "2000"}, "`data.object.amount` must be an integer, not text."),
+        ({"amount": 2**70}, "`data.object.amount` must be from -9223372036854775808 to "
+                            "9223372036854775807, not 1180591620717411303424."),
+    ],
+)  # fmt: skip
+def test_a_stripe_object_field_of_the_wrong_type_fails_the_event_once_with_its_path(
+    client, accounts, changes, reason
+):
+    payload = stripe_event()
+    payload["data"]["object"].update(changes)
+
+    event = received(client, "stripe", payload)
+
+    assert_failed_once(event, reason)
+    assert not Payment.objects.exists()
+
+
+def test_a_stripe_created_that_is_not_a_number_fails_at_once_instead_of_retrying(client, accounts):
+    event = received(client, "stripe", stripe_event(created="soon"))
+
+    assert_failed_once(event, "`created` must be an integer, not text.")
