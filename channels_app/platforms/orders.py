@@ -9,6 +9,14 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from channels_app.models import Order
+from webhooks.untrusted import INT32
+
+# How a platform's order fields are read (webhooks.untrusted.Fields), to fit their columns:
+# every order, line item, product and variant id column holds 100 characters, every money
+# column 14 digits with 2 after the point, a quantity a non-negative PostgreSQL integer.
+ID_LENGTH = Order._meta.get_field("external_id").max_length
+MONEY = {"max_digits": 14, "decimal_places": 2}
+QUANTITY = {"minimum": 0, "maximum": INT32[1]}
 
 
 def is_newer(stored_at: datetime | None, incoming_at: datetime | None) -> bool:

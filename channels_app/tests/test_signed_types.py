@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from channels_app.models import InboundEvent, Payment
+from channels_app.models import InboundEvent, LineItem, Order, Payment
 from channels_app.services import inbound_event_process
 from channels_app.tests import test_hostile_input
 from channels_app.tests.test_hostile_input import signed
@@ -109,3 +109,82 @@ def test_a_stripe_created_that_is_not_a_number_fails_at_once_instead_of_retrying
     event = received(client, "stripe", stripe_event(created="soon"))
 
     assert_failed_once(event, "`created` must be an integer, not text.")
+
+
+# --- Shopify ------------------------------------------------------------------------------
+
+
+def shopify_order(**changes) -> dict:
+    return {**fixture("shopify", "orders_create"), **changes}
+
+
+def test_a_shopify_order_with_a_null_id_fails_and_projects_no_order_named_none(client, accounts):
+    first = received(client, "shopify", shopify_order(id=None, name="#1"))
+    second = received(client, "shopify", shopify_order(id=None, name="#2"))
+
+    assert_failed_once(first, "`id` is required, not null.")
+    assert_failed_once(second, "`id` is required, not null.")
+    assert not Order.objects.exists()  # not one order "None" that both merged into
+
+
+def test_a_shopify_line_item_without_an_id_fails_instead_of_becoming_item_none(client, accounts):
+    event = received(client, "shopify", shopify_order(line_items=[{"title": "t", "quantity": 1}]))
+
+    assert_failed_once(event, "`line_items[0].id` is required.")
+    assert not LineItem.objects.exists()
+
+
+def test_a_shopify_quantity_that_is_not_an_integer_fails_at_once_instead_of_retrying(
+    client, accounts
+):
+    order = shopify_order()
+    order["line_items"][0]["quantity"] = "abc"
+
+    event = received(client, "shopify", order)
+
+    assert_failed_once(event, "`line_items[0].quantity` must be an integer, not text.")
+
+
+def test_a_shopify_price_that_is_not_money_fails_instead_of_being_read_as_none(client, accounts):
+    event = received(client, "shopify", shopify_order(total_price={"amount": "199.00"}))
+
+    assert_failed_once(event, '`total_price` must be a decimal number like "19.99", not an object.')
+
+
+def test_a_shopify_update_whose_time_is_not_a_time_never_overwrites_newer_data(client, accounts):
+    received(client, "shopify", shopify_order(name="#new", updated_at="2026-11-21T10:00:00Z"))
+
+    # Read as "no time", it used to count as newer than anything and overwrite.
+    event = received(client, "shopify", shopify_order(name="#old", updated_at="yesterday"))
+
+    assert_failed_once(event, "`updated_at` must be an ISO 8601 time, not 'yesterday'.")
+    assert Order.objects.get().name == "#new"
+
+
+def test_shopify_inventory_available_as_text_fails_with_its_path(client, accounts):
+    level = {"inventory_item_id": 808950810, "location_id": 655441491, "available": "5"}
+
+    event = received(client, "shopify", level, HTTP_X_SHOPIFY_TOPIC="inventory_levels/update")
+
+    assert_failed_once(event, "`available` must be an integer, not text.")
+
+
+def test_shopify_refund_transactions_that_are_not_a_list_fail_with_their_path(client, accounts):
+    refund = {"id": 1, "order_id": 820982911946154508, "transactions": {"amount": "1.00"}}
+
+    event = received(client, "shopify", refund, HTTP_X_SHOPIFY_TOPIC="refunds/create")
+
+    assert_failed_once(event, "`transactions` must be a list of objects, not an object.")
+    assert not Order.objects.exists()
+
+
+def test_a_value_the_database_refuses_that_no_reader_checks_still_fails_once(client, accounts):
+    # Each amount fits the column; their sum does not. PostgreSQL's refusal is final too.
+    most = {"amount": "999999999999.99"}
+    refund = {"id": 1, "order_id": 1, "transactions": [most, most]}
+
+    event = received(client, "shopify", refund, HTTP_X_SHOPIFY_TOPIC="refunds/create")
+
+    assert (event.status, event.attempts) == (InboundEvent.Status.DEAD, 1)
+    assert event.error.startswith("DataError: numeric field overflow")
+    assert not Order.objects.exists()
