@@ -188,3 +188,20 @@ def test_a_value_the_database_refuses_that_no_reader_checks_still_fails_once(cli
     assert (event.status, event.attempts) == (InboundEvent.Status.DEAD, 1)
     assert event.error.startswith("DataError: numeric field overflow")
     assert not Order.objects.exists()
+
+
+# --- Qualia -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("field", ["order_id", "message_id"])
+def test_a_qualia_id_longer_than_its_column_is_422_in_the_seed_shape(client, accounts, field):
+    activity = {"description": "d", "type": "message", "order_id": "o1", "message_id": "m1"}
+
+    response = post(client, "qualia", {**activity, field: "x" * 101})
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"loc": ["body", field], "msg": "ensure this value has at most 100 characters",
+         "type": "value_error.any_str.max_length"}
+    ]  # fmt: skip
+    assert not InboundEvent.objects.exists()
