@@ -6,7 +6,6 @@ summary of the order, whichever platform it came from.
 """
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from channels_app.models import Order
 from webhooks.untrusted import INT32
@@ -26,14 +25,6 @@ def is_newer(stored_at: datetime | None, incoming_at: datetime | None) -> bool:
     not (the same update retried).
     """
     return stored_at is None or incoming_at is None or incoming_at > stored_at
-
-
-def decimal_or_none(value) -> Decimal | None:
-    """A platform's money string or number as a Decimal; None when missing or not a number."""
-    try:
-        return Decimal(str(value)) if value not in (None, "") else None
-    except InvalidOperation:
-        return None
 
 
 def order_event_data(order: Order, **extra) -> dict:

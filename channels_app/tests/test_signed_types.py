@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from channels_app.models import InboundEvent, LineItem, Order, Payment
+from channels_app.models import InboundEvent, LineItem, Order, Payment, Shipment
 from channels_app.services import inbound_event_process
 from channels_app.tests import test_hostile_input
 from channels_app.tests.test_hostile_input import signed
@@ -205,3 +205,50 @@ def test_a_qualia_id_longer_than_its_column_is_422_in_the_seed_shape(client, acc
          "type": "value_error.any_str.max_length"}
     ]  # fmt: skip
     assert not InboundEvent.objects.exists()
+
+
+# --- Flipkart -----------------------------------------------------------------------------
+
+
+def flipkart_shipment(**item_changes) -> dict:
+    notification = fixture("flipkart", "shipment_created")
+    notification["attributes"]["orderItems"][0].update(item_changes)
+    return notification
+
+
+def test_a_flipkart_quantity_that_is_not_an_integer_fails_at_once(client, accounts):
+    event = received(client, "flipkart", flipkart_shipment(quantity="2"))
+
+    assert_failed_once(event, "`attributes.orderItems[0].quantity` must be an integer, not text.")
+    assert not Shipment.objects.exists()
+
+
+def test_a_flipkart_item_id_longer_than_its_column_fails_instead_of_being_cut_short(
+    client, accounts
+):
+    # Cut to 100 characters, two items sharing a prefix became one line item.
+    event = received(client, "flipkart", flipkart_shipment(orderItemId="1" * 101))
+
+    assert_failed_once(
+        event, "`attributes.orderItems[0].orderItemId` is 101 characters long; at most 100 fit."
+    )
+    assert not LineItem.objects.exists()
+
+
+def test_a_flipkart_item_that_is_not_an_object_fails_instead_of_being_skipped(client, accounts):
+    notification = flipkart_shipment()
+    notification["attributes"]["orderItems"].append("1883380307363601")
+
+    event = received(client, "flipkart", notification)
+
+    assert_failed_once(event, "`attributes.orderItems[1]` must be an object, not text.")
+
+
+def test_a_flipkart_status_that_is_not_text_fails_instead_of_storing_its_repr(client, accounts):
+    notification = flipkart_shipment()
+    notification["attributes"]["status"] = {"code": "SHIPPED"}
+
+    event = received(client, "flipkart", notification)
+
+    assert_failed_once(event, "`attributes.status` must be text, not an object.")
+    assert not Shipment.objects.exists()
