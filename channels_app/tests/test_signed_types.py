@@ -252,3 +252,35 @@ def test_a_flipkart_status_that_is_not_text_fails_instead_of_storing_its_repr(cl
 
     assert_failed_once(event, "`attributes.status` must be text, not an object.")
     assert not Shipment.objects.exists()
+
+
+# --- Selloship ----------------------------------------------------------------------------
+
+
+def selloship_event(**changes) -> dict:
+    return {**fixture("selloship", "shipment_updated"), **changes}
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"status": {"code": "IN_TRANSIT"}}, "`status` must be text, not an object."),
+        ({"scans": [{"status": "PICKED_UP"}, "x"]}, "`scans[1]` must be an object, not text."),
+        ({"order_id": {"id": "#1001"}}, "`order_id` must be text or an integer, not an object."),
+        ({"updated_at": 1714725000}, "`updated_at` must be an ISO 8601 time, not a number."),
+    ],
+)
+def test_a_selloship_field_of_the_wrong_type_fails_the_event_with_its_path(
+    client, accounts, changes, reason
+):
+    event = received(client, "selloship", selloship_event(**changes))
+
+    assert_failed_once(event, reason)
+    assert not Shipment.objects.exists()
+
+
+def test_a_selloship_event_name_longer_than_a_topic_is_422(client, accounts):
+    response = post(client, "selloship", selloship_event(event="SHIPMENT_" + "X" * 100))
+
+    assert response.status_code == 422
+    assert problem_locs(response) == [["body", "event"]]
