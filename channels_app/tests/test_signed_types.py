@@ -284,3 +284,24 @@ def test_a_selloship_event_name_longer_than_a_topic_is_422(client, accounts):
 
     assert response.status_code == 422
     assert problem_locs(response) == [["body", "event"]]
+
+
+# --- Configured sources -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("payload_id", [True, {"n": 1}, [1], 1.5])
+def test_a_source_payload_id_that_is_not_text_or_an_integer_is_422_not_a_dedupe_key(
+    client, accounts, payload_id
+):
+    # Read as str(), every `"id": true` was one event and the next a "duplicate".
+    response = post(client, "acme", {"type": "invoice.paid", "id": payload_id})
+
+    assert response.status_code == 422
+    assert problem_locs(response) == [["body", "id"]]
+    assert not InboundEvent.objects.exists()
+
+
+def test_a_source_payload_id_sent_as_an_integer_is_its_dedupe_key(client, accounts):
+    assert post(client, "acme", {"type": "invoice.paid", "id": 7}).status_code == 200
+
+    assert InboundEvent.objects.get().external_id == "7"
