@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import hypothesis
 import pytest
 import redis
 import requests
@@ -29,6 +30,17 @@ from webhooks.services import api_token_create
 
 BASE_DIR = Path(__file__).resolve().parent
 BIN_DIR = Path(sys.executable).parent
+
+# Property tests: a modest number of examples keeps the suite minutes long; HYPOTHESIS_PROFILE=
+# thorough searches far more. No deadline: a receiver's first example also warms its caches.
+# No example database: like the pytest cache, nothing is written into the checkout; a failure
+# prints the @reproduce_failure line that replays it.
+hypothesis.settings.register_profile(
+    "suite", max_examples=40, deadline=None, database=None, print_blob=True
+)
+hypothesis.settings.register_profile("thorough", parent=hypothesis.settings.get_profile("suite"),
+                                     max_examples=2000)  # fmt: skip
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 def free_port() -> int:

@@ -125,7 +125,9 @@ def _failure_record(
     event: InboundEvent, exc: Exception, started: float, *, attempt: int, final: bool
 ) -> None:
     """Record a failed attempt: due again after a backoff, or dead when no retry is left."""
-    reason = str(exc) if isinstance(exc, Unprocessable) else f"{type(exc).__name__}: {exc}"
+    # Unprocessable and MalformedInput say what is wrong with the event in words for the admin.
+    said = isinstance(exc, Unprocessable | MalformedInput)
+    reason = str(exc) if said else f"{type(exc).__name__}: {exc}"
     dead = final or attempt > settings.INBOUND_MAX_RETRIES
     delay = backoff_seconds(attempt, cap_seconds=settings.INBOUND_BACKOFF_CAP_SECONDS)
     InboundEvent.objects.filter(pk=event.pk).update(

@@ -1,4 +1,5 @@
-"""Reading what arrives from outside: JSON bodies, integers in headers, times in payloads.
+"""Reading what arrives from outside: JSON bodies, integers in headers, times and fields in
+payloads.
 
 Python's own parsers fail in more ways than `except ValueError` catches: JSON nested a few
 thousand levels deep raises RecursionError; `int()` refuses more than 4,300 digits and accepts
@@ -6,12 +7,18 @@ text that is not what the sender meant (`"١٢"`, `" 12"`, `"1_2"`), while `str.
 `"²"`, which `int()` then refuses; an offset Python allows (`+23:00`) is one PostgreSQL refuses
 (it stops at ±15:59). Every parse of untrusted input goes through here, and each failure is one
 MalformedInput, so a caller has exactly one thing to catch and the sender is told what to change.
+
+A signature proves who sent a payload, not that it is well formed: a signed `"id": null`
+stored with `str()` becomes an order named `None` that every other null-id order merges into.
+Handlers read each field through `Fields`, which checks its type, length and range and names
+its path when it refuses (`line_items[2].quantity`).
 """
 
 import json
 import math
 import re
 from datetime import UTC, datetime
+from decimal import Context, Decimal
 
 from django.utils.dateparse import parse_datetime
 
@@ -31,12 +38,15 @@ class MalformedInput(ValueError):
     """Input that cannot be used as sent; `code` says how, the message says what to change.
 
     Codes: `malformed` (not JSON, or not the expected text), `too_deep`, `too_large`,
-    `invalid_unicode` (a lone UTF-16 surrogate, which no UTF-8 text or database can hold).
+    `invalid_unicode` (a lone UTF-16 surrogate, which no UTF-8 text or database can hold);
+    from `Fields`: `missing`, `wrong_type`, `out_of_range`, `unstorable` (a NUL, which
+    PostgreSQL text cannot hold). `loc` is the path of the field refused, when there is one.
     """
 
-    def __init__(self, message: str, code: str = "malformed"):
+    def __init__(self, message: str, code: str = "malformed", loc: tuple = ()):
         super().__init__(message)
         self.code = code
+        self.loc = loc
 
 
 def _refuse_constant(name: str):
@@ -138,3 +148,160 @@ def aware_time(value) -> datetime | None:
         return parsed.astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: year 1 or 9999 moved past the range
         return None
+
+
+# PostgreSQL's integer and bigint.
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+_ASCII_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
+
+
+def _kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "empty text" if not value else "text"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _where(loc: tuple) -> str:
+    if not loc:
+        return "The payload"
+    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+    return f"`{path.removeprefix('.')}`"
+
+
+class Fields:
+    """A JSON object from outside, read one typed field at a time.
+
+    Each reader returns the field as the type asked for, or raises MalformedInput naming its
+    path: never `str()` of whatever came (`"None"`, `"{'a': 1}"`), never text longer than its
+    column, never a number out of its column's range. A missing or null optional field is the
+    reader's empty value ("", None, [], an empty Fields); a required one is refused.
+    """
+
+    def __init__(self, value, loc: tuple = ()):
+        if type(value) is not dict:
+            raise MalformedInput(
+                f"{_where(loc)} must be an object, not {_kind(value)}.", "wrong_type", loc
+            )
+        self._value = value
+        self.loc = tuple(loc)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._value
+
+    def _refuse(self, key, message: str, code: str):
+        loc = (*self.loc, key)
+        raise MalformedInput(f"{_where(loc)} {message}", code, loc)
+
+    def _present(self, key, *, required: bool):
+        """The value, or None when missing, null or empty text (refused when required)."""
+        value = self._value.get(key)
+        if value is None or value == "":
+            if required:
+                absent = key not in self._value
+                self._refuse(
+                    key,
+                    "is required." if absent else f"is required, not {_kind(value)}.",
+                    "missing",
+                )
+            return None
+        return value
+
+    def _checked_text(self, key, value: str, max_length: int | None) -> str:
+        if max_length is not None and len(value) > max_length:
+            self._refuse(
+                key, f"is {len(value)} characters long; at most {max_length} fit.", "too_large"
+            )
+        if "\x00" in value:
+            self._refuse(
+                key, "holds a NUL character, which the database cannot store.", "unstorable"
+            )
+        return value
+
+    def text(self, key: str, *, max_length: int | None, required: bool = False) -> str:
+        """Text of at most `max_length` characters; "" when optional and missing or null."""
+        value = self._present(key, required=required)
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            self._refuse(key, f"must be text, not {_kind(value)}.", "wrong_type")
+        return self._checked_text(key, value, max_length)
+
+    def identifier(self, key: str, *, max_length: int | None, required: bool = True) -> str:
+        """An id sent as text or as an integer (Shopify's are numbers), as text."""
+        value = self._present(key, required=required)
+        if value is None:
+            return ""
+        if type(value) is int:
+            value = str(value)
+        elif not isinstance(value, str):
+            self._refuse(key, f"must be text or an integer, not {_kind(value)}.", "wrong_type")
+        return self._checked_text(key, value, max_length)
+
+    def integer(self, key: str, *, minimum: int, maximum: int, default: int | None = None):
+        """A JSON integer from `minimum` to `maximum`; `default` when missing or null."""
+        value = self._value.get(key)
+        if value is None:
+            return default
+        if type(value) is not int:
+            self._refuse(key, f"must be an integer, not {_kind(value)}.", "wrong_type")
+        if not minimum <= value <= maximum:
+            shown = str(value) if abs(value) < 10**40 else "a number of over 40 digits"
+            self._refuse(key, f"must be from {minimum} to {maximum}, not {shown}.", "out_of_range")
+        return value
+
+    def decimal(self, key: str, *, max_digits: int, decimal_places: int) -> Decimal | None:
+        """A money amount (text like "19.99" or a number) rounded to `decimal_places`, with at
+        most `max_digits` digits in all; None when missing, null or empty."""
+        value = self._present(key, required=False)
+        if value is None:
+            return None
+        if isinstance(value, str) and _ASCII_DECIMAL.fullmatch(value):
+            amount = Decimal(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            amount = Decimal(str(value))
+        else:
+            self._refuse(
+                key, f'must be a decimal number like "19.99", not {_kind(value)}.', "wrong_type"
+            )
+        whole_digits = max_digits - decimal_places
+        if amount.adjusted() < whole_digits:
+            amount = amount.quantize(
+                Decimal(1).scaleb(-decimal_places), context=Context(prec=max_digits + 1)
+            )
+        if amount.adjusted() >= whole_digits:
+            self._refuse(
+                key, f"has more than {whole_digits} digits before the point.", "out_of_range"
+            )
+        return amount
+
+    def time(self, key: str) -> datetime | None:
+        """An ISO 8601 time as aware UTC (see aware_time); None when missing, null or empty."""
+        value = self._present(key, required=False)
+        if value is None:
+            return None
+        parsed = aware_time(value) if isinstance(value, str) else None
+        if parsed is None:
+            shown = f"{value[:40]!r}" if isinstance(value, str) else _kind(value)
+            self._refuse(key, f"must be an ISO 8601 time, not {shown}.", "wrong_type")
+        return parsed
+
+    def object(self, key: str) -> "Fields":
+        """A nested object; an empty one when missing or null."""
+        value = self._value.get(key)
+        return Fields({} if value is None else value, (*self.loc, key))
+
+    def objects(self, key: str) -> list["Fields"]:
+        """A list of objects; [] when missing or null."""
+        value = self._value.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self._refuse(key, f"must be a list of objects, not {_kind(value)}.", "wrong_type")
+        return [Fields(item, (*self.loc, key, index)) for index, item in enumerate(value)]

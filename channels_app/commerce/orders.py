@@ -6,9 +6,16 @@ summary of the order, whichever platform it came from.
 """
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from channels_app.commerce.models import Order
+from webhooks.untrusted import INT32
+
+# How a platform's order fields are read (webhooks.untrusted.Fields), to fit their columns:
+# every order, line item, product and variant id column holds 100 characters, every money
+# column 14 digits with 2 after the point, a quantity a non-negative PostgreSQL integer.
+ID_LENGTH = Order._meta.get_field("external_id").max_length
+MONEY = {"max_digits": 14, "decimal_places": 2}
+QUANTITY = {"minimum": 0, "maximum": INT32[1]}
 
 
 def is_newer(stored_at: datetime | None, incoming_at: datetime | None) -> bool:
@@ -18,14 +25,6 @@ def is_newer(stored_at: datetime | None, incoming_at: datetime | None) -> bool:
     not (the same update retried).
     """
     return stored_at is None or incoming_at is None or incoming_at > stored_at
-
-
-def decimal_or_none(value) -> Decimal | None:
-    """A platform's money string or number as a Decimal; None when missing or not a number."""
-    try:
-        return Decimal(str(value)) if value not in (None, "") else None
-    except InvalidOperation:
-        return None
 
 
 def order_event_data(order: Order, **extra) -> dict:

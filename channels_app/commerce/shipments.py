@@ -13,6 +13,12 @@ from channels_app.commerce.models import Order, Shipment
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.services import inbound_event_publish
 
+# What a shipment's columns hold, for reading a platform's fields (webhooks.untrusted.Fields).
+SHIPMENT_ID_LENGTH = Shipment._meta.get_field("external_id").max_length
+AWB_LENGTH = Shipment._meta.get_field("awb").max_length
+COURIER_LENGTH = Shipment._meta.get_field("courier").max_length
+STATUS_LENGTH = Shipment._meta.get_field("status").max_length
+
 
 def tracking_entry(*, status: str, at: datetime | None, **details) -> dict:
     """One tracking-history entry; empty details are left out so equal entries compare equal."""

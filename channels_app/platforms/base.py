@@ -7,11 +7,16 @@ processes a stored event. Adding a platform is a package with one of these and o
 """
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest, JsonResponse
 
 from channels_app.models import ChannelAccount, InboundEvent
+from webhooks.untrusted import MalformedInput
+
+# The longest topic a row holds: a receiver refuses a longer one rather than cut it short.
+TOPIC_LENGTH = InboundEvent._meta.get_field("topic").max_length
 
 
 class Unauthorized(Exception):
@@ -36,9 +41,28 @@ class Unprocessable(Exception):
 class Problem:
     """One validation problem: where, what, and a machine-readable type."""
 
-    loc: tuple[str, ...]
+    loc: tuple[str | int, ...]
     msg: str
     type: str
+
+
+_PROBLEM_TYPES = {"missing": "value_error.missing", "wrong_type": "type_error"}
+
+
+def field_problems(*reads: Callable[[], object]) -> list[Problem]:
+    """The reads of payload fields (webhooks.untrusted.Fields) that refuse, one Problem each.
+
+    For what a receiver checks before storing (the topic, the dedupe id): each read is a
+    callable, so one refusal does not hide the next.
+    """
+    problems = []
+    for read in reads:
+        try:
+            read()
+        except MalformedInput as exc:
+            kind = _PROBLEM_TYPES.get(exc.code, "value_error")
+            problems.append(Problem(("body", *exc.loc), str(exc), kind))
+    return problems
 
 
 class Platform:

@@ -245,7 +245,10 @@ def test_an_offset_postgresql_refuses_is_stored_as_the_same_instant(client, acco
 
 @pytest.mark.parametrize(
     ("changes", "reason"),
-    [({"name": "#" + "1" * 200}, "too long"), ({"email": "a\u0000b"}, "NUL")],
+    [
+        ({"name": "#" + "1" * 200}, "`name` is 201 characters long; at most 100 fit."),
+        ({"email": "a\u0000b"}, "`email` holds a NUL character"),
+    ],
 )
 def test_a_value_the_database_refuses_in_processing_fails_once_with_the_reason(
     client, accounts, changes, reason
@@ -258,8 +261,7 @@ def test_a_value_the_database_refuses_in_processing_fails_once_with_the_reason(
     event.refresh_from_db()
     assert event.status == InboundEvent.Status.DEAD
     assert event.attempts == 1
-    assert "DataError" in event.error
-    assert reason in event.error
+    assert event.error.startswith(reason)  # the field is read before the database sees it
     assert not Order.objects.exists()
 
 

@@ -43,7 +43,8 @@ def retry_after_seconds(value: str | None, *, now_timestamp: float) -> float | N
         if value.isdigit():  # also other scripts' digits, which ascii_int refuses
             return float(ascii_int(value))
         return max(0.0, parsedate_to_datetime(value).timestamp() - now_timestamp)
-    except (TypeError, ValueError):  # MalformedInput is a ValueError
+    # MalformedInput is a ValueError; OverflowError is a date whose year no clock holds.
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

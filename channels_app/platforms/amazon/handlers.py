@@ -4,7 +4,8 @@ Shapes are Amazon's published schemas (amzn/selling-partner-api-models,
 schemas/notifications/*.json). Most notifications spell their keys in camelCase
 (`notificationType`, `payload.feedProcessingFinishedNotification.feedId`) but ORDER_CHANGE uses
 PascalCase throughout (`NotificationType`, `Payload.OrderChangeNotification.AmazonOrderId`), so
-every key is read through `field`, which accepts either.
+every key is looked up in either spelling (`field`, `_key`); handlers read each field's type
+and length through webhooks.untrusted.Fields.
 
 SNS does not keep order: an ORDER_CHANGE whose `eventTime` is not newer than the one that last
 wrote the order is recorded but changes nothing.
@@ -18,14 +19,14 @@ from django.utils import timezone
 from requests_hardened.ip_filter import InvalidIPAddress
 
 from channels_app.commerce.models import LineItem, Order
-from channels_app.commerce.orders import is_newer, order_event_data
+from channels_app.commerce.orders import ID_LENGTH, QUANTITY, is_newer, order_event_data
 from channels_app.models import InboundEvent
 from channels_app.platforms.amazon.models import ProcessingReport, SnsSubscription
 from channels_app.platforms.amazon.verify import sns_url_allowed
 from channels_app.platforms.base import Problem
 from channels_app.services import inbound_event_publish
 from webhooks.http import client as http
-from webhooks.untrusted import aware_time
+from webhooks.untrusted import Fields, aware_time
 
 # Orders API OrderStatus → our financial/fulfillment vocabulary. Amazon moves an order out of
 # Pending (and PendingAvailability, for pre-orders) once payment is authorized.
@@ -58,53 +59,67 @@ def notification_type(notification: dict) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _section(notification: dict, name: str) -> dict:
-    return field(field(notification, "payload"), name) or {}
+def _key(fields: Fields, name: str) -> str:
+    """The spelling of camelCase `name` that `fields` uses: as given, else PascalCase."""
+    return name if name in fields else name[:1].upper() + name[1:]
 
 
-def _text(value) -> str:
-    return "" if value is None else str(value)
+def _read(notification: dict) -> Fields:
+    # The notification is the JSON inside the SNS message's `Message`: paths start there.
+    return Fields(notification, ("Message",))
+
+
+def _section(notification: Fields, name: str) -> Fields:
+    payload = notification.object(_key(notification, "payload"))
+    return payload.object(_key(payload, name))
+
+
+def _text(fields: Fields, name: str, max_length: int | None = None) -> str:
+    return fields.text(_key(fields, name), max_length=max_length)
 
 
 def order_change_process(event: InboundEvent, notification: dict) -> None:
     """ORDER_CHANGE: upsert the order by AmazonOrderId, then order.created/updated/cancelled."""
-    change = _section(notification, "orderChangeNotification")
-    summary = field(change, "summary") or {}
-    event_time = aware_time(field(notification, "eventTime"))
+    message = _read(notification)
+    change = _section(message, "orderChangeNotification")
+    summary = change.object(_key(change, "summary"))
+    trigger = change.object(_key(change, "orderChangeTrigger"))
+    event_time = message.time(_key(message, "eventTime"))
+    order_id = change.identifier(_key(change, "amazonOrderId"), max_length=ID_LENGTH)
+    status = _text(summary, "orderStatus")
+    items = [
+        (item.identifier(_key(item, "orderItemId"), max_length=ID_LENGTH), {
+            "sku": _text(item, "sellerSKU", 255),
+            "quantity": item.integer(_key(item, "quantity"), **QUANTITY, default=0),
+        })
+        for item in summary.objects(_key(summary, "orderItems"))
+    ]  # fmt: skip
+    extra = {
+        "shop": _text(change, "sellerId"),
+        "order_status": status,
+        "order_change_type": _text(change, "orderChangeType"),
+        "change_reason": _text(trigger, "changeReason"),
+        "marketplace_id": _text(summary, "marketplaceId"),
+    }
     order, created = Order.objects.select_for_update().get_or_create(
-        account=event.account, external_id=_text(field(change, "amazonOrderId"))
+        account=event.account, external_id=order_id
     )
     if not is_newer(order.remote_updated_at, event_time):
         return  # an older (or repeated) notification: keep the newer data
-    status = _text(field(summary, "orderStatus"))
     order.financial_status = FINANCIAL_STATUS.get(status, order.financial_status)
     order.fulfillment_status = FULFILLMENT_STATUS.get(status, "")
     if status == CANCELED and order.cancelled_at is None:
         order.cancelled_at = event_time or timezone.now()
     order.remote_updated_at = event_time
     order.save()
-    for item in field(summary, "orderItems") or []:
-        LineItem.objects.update_or_create(
-            order=order,
-            external_id=_text(field(item, "orderItemId")),
-            defaults={
-                "sku": _text(field(item, "sellerSKU")),
-                "quantity": int(field(item, "quantity") or 0),
-            },
-        )
+    for item_id, defaults in items:
+        LineItem.objects.update_or_create(order=order, external_id=item_id, defaults=defaults)
     if status == CANCELED:
         event_type = "order.cancelled"
     else:
         event_type = "order.created" if created else "order.updated"
-    trigger = field(change, "orderChangeTrigger") or {}
-    data = order_event_data(  # ORDER_CHANGE carries no amounts: total_price stays None
-        order,
-        shop=_text(field(change, "sellerId")),
-        order_status=status,
-        order_change_type=_text(field(change, "orderChangeType")),
-        change_reason=_text(field(trigger, "changeReason")),
-        marketplace_id=_text(field(summary, "marketplaceId")),
-    )
+    # ORDER_CHANGE carries no amounts: total_price stays None.
+    data = order_event_data(order, **extra)
     inbound_event_publish(event=event, event_type=event_type, data=data)
 
 
@@ -114,23 +129,23 @@ def _processing_finished(
     """A handler recording a finished feed or report and publishing `event_type`."""
 
     def handle(event: InboundEvent, notification: dict) -> None:
-        finished = _section(notification, section)
+        finished = _section(_read(notification), section)
+        report_id = finished.identifier(_key(finished, f"{noun}Id"), max_length=ID_LENGTH)
+        defaults = {
+            "type": _text(finished, f"{noun}Type", 100),
+            "processing_status": _text(finished, "processingStatus", 50),
+            "document_id": _text(finished, document, 200),
+        }
+        seller_id = _text(finished, "sellerId")
         report, _ = ProcessingReport.objects.update_or_create(
-            account=event.account,
-            kind=kind,
-            external_id=_text(field(finished, f"{noun}Id")),
-            defaults={
-                "type": _text(field(finished, f"{noun}Type")),
-                "processing_status": _text(field(finished, "processingStatus")),
-                "document_id": _text(field(finished, document)),
-            },
+            account=event.account, kind=kind, external_id=report_id, defaults=defaults
         )
         inbound_event_publish(event=event, event_type=event_type, data={
             f"{noun}_id": report.external_id,
             f"{noun}_type": report.type,
             "processing_status": report.processing_status,
             document_key: report.document_id or None,
-            "seller_id": _text(field(finished, "sellerId")),
+            "seller_id": seller_id,
         })  # fmt: skip
 
     return handle
@@ -171,7 +186,7 @@ def notification_problems(notification: dict) -> list[Problem]:
         return []
     section, id_field = required
     loc = ("body", "Message", "payload", section)
-    finished = _section(notification, section)
+    finished = field(field(notification, "payload"), section) or {}
     if not isinstance(finished, dict) or not finished:
         return [Problem(loc, "expected an object", "type_error")]
     problems = []

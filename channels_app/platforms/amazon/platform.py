@@ -18,6 +18,7 @@ from django.db import transaction
 
 from channels_app.models import ChannelAccount
 from channels_app.platforms.amazon import handlers
+from channels_app.platforms.amazon.models import SnsSubscription
 from channels_app.platforms.amazon.verify import (
     NOTIFICATION,
     SIGNED_FIELDS,
@@ -27,10 +28,14 @@ from channels_app.platforms.amazon.verify import (
 )
 from channels_app.platforms.base import Platform, Problem, Unauthorized
 from channels_app.selectors import active_account
-from webhooks.untrusted import MalformedInput, aware_time, json_parse
+from webhooks.untrusted import Fields, MalformedInput, aware_time, json_parse
 
 PLATFORM = "amazon"
 _REQUIRED_STRINGS = ("Type", "MessageId", "TopicArn", "Timestamp")
+_SUBSCRIPTION_LENGTHS = {
+    "TopicArn": SnsSubscription._meta.get_field("topic_arn").max_length,
+    "SubscribeURL": SnsSubscription._meta.get_field("subscribe_url").max_length,
+}
 
 
 def _missing(field: str) -> Problem:
@@ -107,6 +112,10 @@ class Amazon(Platform):
 
     def process(self, event, payload) -> bool:
         if payload["Type"] == SUBSCRIPTION_CONFIRMATION:
+            # Checked here, as the confirmation that records them runs after this commits.
+            envelope = Fields(payload)
+            for name in ("TopicArn", "SubscribeURL"):
+                envelope.text(name, max_length=_SUBSCRIPTION_LENGTHS[name], required=True)
             # The GET of SubscribeURL waits on Amazon: after commit, never holding the row.
             transaction.on_commit(
                 partial(handlers.sns_subscription_confirm, event=event, message=payload),

@@ -13,14 +13,24 @@ item belongs to. Flipkart prices are in INR.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 from channels_app.commerce.models import LineItem, Order
-from channels_app.commerce.orders import decimal_or_none, order_event_data
-from channels_app.commerce.shipments import shipment_apply, shipment_publish, tracking_entry
+from channels_app.commerce.orders import ID_LENGTH, MONEY, QUANTITY, order_event_data
+from channels_app.commerce.shipments import (
+    AWB_LENGTH,
+    COURIER_LENGTH,
+    SHIPMENT_ID_LENGTH,
+    STATUS_LENGTH,
+    shipment_apply,
+    shipment_publish,
+    tracking_entry,
+)
 from channels_app.models import ChannelAccount, InboundEvent
+from channels_app.platforms.base import TOPIC_LENGTH
 from channels_app.services import inbound_event_publish
-from webhooks.untrusted import aware_time
+from webhooks.untrusted import Fields
 
 CURRENCY = "INR"
 
@@ -39,16 +49,38 @@ ORDER_EVENTS = {
 }
 
 
-def _occurred_at(payload: dict):
-    return aware_time(payload.get("timestamp"))
+@dataclass(frozen=True)
+class _Item:
+    """An orderItems or returnItems entry, read to fit where it goes."""
+
+    fields: Fields
+    order_id: str
+    order_item_id: str
+    sku: str
+    quantity: int | None
+    reason: str
+
+    def summary(self) -> dict:
+        """What an internal event lists of the item: the fields it named."""
+        return {
+            key: value
+            for key in ("order_id", "order_item_id", "sku", "quantity", "reason")
+            if (value := getattr(self, key)) not in (None, "")
+        }
 
 
-def _attributes(payload: dict) -> dict:
-    return payload.get("attributes") or {}
-
-
-def _items(attributes: dict, key: str = "orderItems") -> list[dict]:
-    return [item for item in attributes.get(key) or [] if isinstance(item, dict)]
+def _items(attributes: Fields, key: str = "orderItems") -> list[_Item]:
+    return [
+        _Item(
+            fields=item,
+            order_id=item.identifier("orderId", max_length=ID_LENGTH, required=False),
+            order_item_id=item.identifier("orderItemId", max_length=ID_LENGTH, required=False),
+            sku=item.text("sku", max_length=255),
+            quantity=item.integer("quantity", **QUANTITY),
+            reason=item.text("reason", max_length=None),
+        )
+        for item in attributes.objects(key)
+    ]
 
 
 def _order_touch(
@@ -57,8 +89,8 @@ def _order_touch(
     """The order, created if new; its fields change only when this notification is not older."""
     order, created = Order.objects.select_for_update().get_or_create(
         account=account,
-        external_id=order_id[:100],
-        defaults={"name": order_id[:100], "currency": CURRENCY},
+        external_id=order_id,
+        defaults={"name": order_id, "currency": CURRENCY},
     )
     current = (
         created
@@ -68,7 +100,7 @@ def _order_touch(
     )
     if current:
         if payment_status:
-            order.financial_status = payment_status[:50]
+            order.financial_status = payment_status
         if occurred_at:
             order.remote_updated_at = occurred_at
         order.save()
@@ -76,7 +108,7 @@ def _order_touch(
 
 
 def order_items_upsert(
-    *, account: ChannelAccount, items: list[dict], occurred_at, payment_status: str = ""
+    *, account: ChannelAccount, items: list[_Item], occurred_at, payment_status: str = ""
 ) -> list[tuple[Order, bool]]:
     """Orders and line items from items that name their orderId: (order, current) per order.
 
@@ -84,11 +116,19 @@ def order_items_upsert(
     and each lists its own items); a known one is overwritten only by a notification that is
     not older than its order's `remote_updated_at`.
     """
+    lines = [
+        (item, {
+            "sku": item.sku,
+            "title": item.fields.text("title", max_length=500),
+            "quantity": item.quantity or 0,
+            "price": item.fields.object("priceComponents").decimal("sellingPrice", **MONEY),
+        })
+        for item in items
+        if item.order_id and item.order_item_id  # cancelled items name only orderItemId
+    ]  # fmt: skip
     orders: dict[str, tuple[Order, bool]] = {}
-    for item in items:
-        order_id, item_id = str(item.get("orderId") or ""), str(item.get("orderItemId") or "")
-        if not order_id or not item_id:
-            continue  # cancellation items name only their orderItemId
+    for item, fields in lines:
+        order_id = item.order_id
         if order_id not in orders:
             orders[order_id] = _order_touch(
                 account=account,
@@ -97,26 +137,17 @@ def order_items_upsert(
                 payment_status=payment_status,
             )
         order, current = orders[order_id]
-        price = item.get("priceComponents")
-        fields = {
-            "sku": str(item.get("sku") or "")[:255],
-            "title": str(item.get("title") or "")[:500],
-            "quantity": int(item.get("quantity") or 0),
-            "price": decimal_or_none(
-                price.get("sellingPrice") if isinstance(price, dict) else None
-            ),
-        }
         write = LineItem.objects.update_or_create if current else LineItem.objects.get_or_create
-        write(order=order, external_id=item_id[:100], defaults=fields)
+        write(order=order, external_id=item.order_item_id, defaults=fields)
     return list(orders.values())
 
 
-def _order_of_items(account: ChannelAccount, items: list[dict]) -> Order | None:
+def _order_of_items(account: ChannelAccount, items: list[_Item]) -> Order | None:
     """The order an item list belongs to, by orderId or else by a known orderItemId."""
     for item in items:
-        if item.get("orderId"):
-            return Order.objects.filter(account=account, external_id=str(item["orderId"])).first()
-    item_ids = [str(item["orderItemId"]) for item in items if item.get("orderItemId")]
+        if item.order_id:
+            return Order.objects.filter(account=account, external_id=item.order_id).first()
+    item_ids = [item.order_item_id for item in items if item.order_item_id]
     line = (
         LineItem.objects.filter(order__account=account, external_id__in=item_ids)
         .select_related("order")
@@ -125,61 +156,52 @@ def _order_of_items(account: ChannelAccount, items: list[dict]) -> Order | None:
     return line.order if line else None
 
 
-def _item_summary(item: dict) -> dict:
-    return {
-        key: item.get(source)
-        for key, source in (
-            ("order_id", "orderId"),
-            ("order_item_id", "orderItemId"),
-            ("sku", "sku"),
-            ("quantity", "quantity"),
-            ("reason", "reason"),
-        )
-        if item.get(source) not in (None, "")
-    }
-
-
 def shipment_event(event: InboundEvent, payload: dict, *, event_type: str) -> None:
     """A shipment_* notification (or the older SHIPMENT_CREATED): project and publish."""
-    attributes = _attributes(payload)
-    occurred_at = _occurred_at(payload)
+    fields = Fields(payload)
+    platform_event = fields.text("eventType", max_length=TOPIC_LENGTH, required=True)
+    shipment_id = fields.identifier("shipmentId", max_length=SHIPMENT_ID_LENGTH)
+    location_id = fields.identifier("locationId", max_length=ID_LENGTH, required=False)
+    occurred_at = fields.time("timestamp")
+    attributes = fields.object("attributes")
     items = _items(attributes)
-    order_items_upsert(account=event.account, items=items, occurred_at=occurred_at)
-    platform_event = payload["eventType"]
     # Documented statuses are APPROVED-per-item, READY_TO_DISPATCH, SHIPPED, DELIVERED,
     # CANCELLED; shipment_created has none at the top, so the event names it.
-    status = str(attributes.get("status") or platform_event.lower().removeprefix("shipment_"))
+    status = (
+        attributes.text("status", max_length=STATUS_LENGTH)
+        or platform_event.lower().removeprefix("shipment_")
+    ).upper()
+    order_items_upsert(account=event.account, items=items, occurred_at=occurred_at)
     shipment, current = shipment_apply(
         account=event.account,
-        external_id=str(payload["shipmentId"]),
+        external_id=shipment_id,
         occurred_at=occurred_at,
-        status=status.upper(),
+        status=status,
         order=_order_of_items(event.account, items),
         entries=[
-            tracking_entry(
-                status=status.upper(),
-                at=occurred_at,
-                event=platform_event,
-                location=payload.get("locationId"),
-            )
+            tracking_entry(status=status, at=occurred_at, event=platform_event,
+                           location=location_id)
         ],
-    )
+    )  # fmt: skip
     if current:
         shipment_publish(
             event=event, event_type=event_type, shipment=shipment,
-            location_id=payload.get("locationId"),
-            items=[_item_summary(item) for item in items],
+            location_id=location_id or None,
+            items=[item.summary() for item in items],
         )  # fmt: skip
 
 
 def order_event(event: InboundEvent, payload: dict, *, event_type: str) -> None:
     """An older ORDER_*/PAYMENT_UPDATED notification: orders and line items, then order.*."""
-    attributes = _attributes(payload)
+    fields = Fields(payload)
+    platform_event = fields.text("eventType", max_length=TOPIC_LENGTH, required=True)
+    shipment_id = fields.identifier("shipmentId", max_length=SHIPMENT_ID_LENGTH)
+    attributes = fields.object("attributes")
     orders = order_items_upsert(
         account=event.account,
         items=_items(attributes),
-        occurred_at=_occurred_at(payload),
-        payment_status=str(attributes.get("paymentStatus") or ""),
+        occurred_at=fields.time("timestamp"),
+        payment_status=attributes.text("paymentStatus", max_length=50),
     )
     current = [order for order, is_current in orders if is_current]
     if not current:
@@ -191,8 +213,8 @@ def order_event(event: InboundEvent, payload: dict, *, event_type: str) -> None:
         data=order_event_data(
             order,
             account=event.account.external_id,
-            shipment_id=str(payload["shipmentId"]),
-            platform_event=payload["eventType"],
+            shipment_id=shipment_id,
+            platform_event=platform_event,
             line_items=[
                 {"order_item_id": line.external_id, "sku": line.sku, "quantity": line.quantity}
                 for line in order.line_items.order_by("pk")
@@ -201,22 +223,32 @@ def order_event(event: InboundEvent, payload: dict, *, event_type: str) -> None:
     )
 
 
+RETURN_PREFIX = "return-"
+
+
 def return_event(event: InboundEvent, payload: dict) -> None:
     """A return_* notification: the return as a reverse shipment, then return.created/updated."""
-    attributes = _attributes(payload)
-    occurred_at = _occurred_at(payload)
+    fields = Fields(payload)
+    platform_event = fields.text("eventType", max_length=TOPIC_LENGTH, required=True)
+    return_id = fields.identifier("returnId", max_length=SHIPMENT_ID_LENGTH - len(RETURN_PREFIX))
+    occurred_at = fields.time("timestamp")
+    attributes = fields.object("attributes")
     items = _items(attributes, "returnItems")
-    first = items[0] if items else {}
-    platform_event = payload["eventType"]
-    status = str(attributes.get("status") or platform_event).upper()
-    return_id = str(payload["returnId"])
+    first = items[0] if items else None
+    first_fields = first.fields if first else Fields({})
+    status = (attributes.text("status", max_length=STATUS_LENGTH) or platform_event).upper()
+    awb = first_fields.text("trackingId", max_length=AWB_LENGTH)
+    courier = first_fields.text("courierName", max_length=COURIER_LENGTH)
+    forward_shipment_id = first_fields.identifier(
+        "shipmentId", max_length=SHIPMENT_ID_LENGTH, required=False
+    )
     shipment, current = shipment_apply(
         account=event.account,
-        external_id=f"return-{return_id}",
+        external_id=RETURN_PREFIX + return_id,
         occurred_at=occurred_at,
         status=status,
-        awb=str(first.get("trackingId") or ""),
-        courier=str(first.get("courierName") or ""),
+        awb=awb,
+        courier=courier,
         order=_order_of_items(event.account, items),
         entries=[tracking_entry(status=status, at=occurred_at, event=platform_event)],
     )
@@ -226,9 +258,9 @@ def return_event(event: InboundEvent, payload: dict) -> None:
             event_type="return.created" if platform_event == "return_created" else "return.updated",
             shipment=shipment,
             return_id=return_id,
-            forward_shipment_id=first.get("shipmentId"),
-            reason=first.get("reason"),
-            items=[_item_summary(item) for item in items],
+            forward_shipment_id=forward_shipment_id or None,
+            reason=(first.reason or None) if first else None,
+            items=[item.summary() for item in items],
         )
 
 

@@ -6,18 +6,23 @@ from channels_app.models import InboundEvent
 from channels_app.platforms.qualia import fetches
 from channels_app.platforms.qualia.models import Activity
 from channels_app.services import inbound_event_publish
+from webhooks.untrusted import Fields
+
+ORDER_ID_LENGTH = Activity._meta.get_field("order_id").max_length
+MESSAGE_ID_LENGTH = Activity._meta.get_field("message_id").max_length
 
 
 def activity_process(event: InboundEvent, payload: dict) -> bool:
     received_at = event.received_at or timezone.now()
+    fields = Fields(payload)
     activity, created = Activity.objects.get_or_create(
         inbound_event=event,
         defaults={
             "account": event.account,
-            "order_id": payload["order_id"],
-            "activity_type": payload["type"],
-            "description": payload.get("description", ""),
-            "message_id": payload.get("message_id") or "",
+            "order_id": fields.text("order_id", max_length=ORDER_ID_LENGTH, required=True),
+            "activity_type": fields.text("type", max_length=50, required=True),
+            "description": fields.text("description", max_length=None),
+            "message_id": fields.text("message_id", max_length=MESSAGE_ID_LENGTH),
             "timestamp_ms": int(received_at.timestamp() * 1000),
             "received_at": received_at,
         },

@@ -54,6 +54,14 @@ class Qualia(Platform):
                 Problem(("body", "order_id"), "ensure this value has at least 1 characters",
                         "value_error.any_str.min_length")
             )  # fmt: skip
+        # What the activity's columns hold: a longer id is refused here, not cut short.
+        for field, limit in (("order_id", handlers.ORDER_ID_LENGTH),
+                             ("message_id", handlers.MESSAGE_ID_LENGTH)):  # fmt: skip
+            if isinstance(payload.get(field), str) and len(payload[field]) > limit:
+                problems.append(
+                    Problem(("body", field), f"ensure this value has at most {limit} characters",
+                            "value_error.any_str.max_length")
+                )  # fmt: skip
         message_id = payload.get("message_id")
         if message_id is not None and not isinstance(message_id, str):
             problems.append(Problem(("body", "message_id"), "str type expected", "type_error.str"))

@@ -17,9 +17,18 @@ import logging
 from django.db.models import Q
 
 from channels_app.commerce.models import Order
-from channels_app.commerce.shipments import shipment_apply, shipment_publish, tracking_entry
+from channels_app.commerce.orders import ID_LENGTH
+from channels_app.commerce.shipments import (
+    AWB_LENGTH,
+    COURIER_LENGTH,
+    STATUS_LENGTH,
+    shipment_apply,
+    shipment_publish,
+    tracking_entry,
+)
 from channels_app.models import InboundEvent
-from webhooks.untrusted import aware_time
+from channels_app.platforms.base import TOPIC_LENGTH
+from webhooks.untrusted import Fields
 
 logger = logging.getLogger(__name__)
 
@@ -50,35 +59,41 @@ def order_for_shipment(*, event: InboundEvent, order_id: str) -> Order | None:
     return matches[0]
 
 
-def _scan_entries(scans: list) -> list[dict]:
+def _scan_entries(scans: list[Fields]) -> list[dict]:
     return [
         tracking_entry(
-            status=str(scan.get("status") or ""),
-            at=aware_time(scan.get("timestamp")),
-            location=scan.get("location"),
-            remarks=scan.get("remarks"),
+            status=scan.text("status", max_length=None),
+            at=scan.time("timestamp"),
+            location=scan.text("location", max_length=None),
+            remarks=scan.text("remarks", max_length=None),
         )
         for scan in scans
-        if isinstance(scan, dict)
     ]
 
 
 def shipment_event(event: InboundEvent, payload: dict, *, event_type: str) -> None:
     """One SHIPMENT_* event: project the shipment, then publish `event_type` if it is current."""
-    occurred_at = aware_time(payload.get("updated_at") or payload.get("timestamp"))
+    fields = Fields(payload)
+    platform_event = fields.text("event", max_length=TOPIC_LENGTH, required=True)
+    awb = fields.text("awb", max_length=AWB_LENGTH, required=True)
+    occurred_at = fields.time("updated_at") or fields.time("timestamp")
     # SHIPMENT_DELIVERED and SHIPMENT_RTO imply their status when the body leaves it out.
-    status = str(payload.get("status") or payload["event"].removeprefix("SHIPMENT_")).upper()
-    entries = _scan_entries(payload.get("scans") or []) or [
-        tracking_entry(status=status, at=occurred_at, event=payload["event"])
+    status = (
+        fields.text("status", max_length=STATUS_LENGTH) or platform_event.removeprefix("SHIPMENT_")
+    ).upper()
+    courier = fields.text("courier", max_length=COURIER_LENGTH)
+    order_id = fields.identifier("order_id", max_length=ID_LENGTH, required=False)
+    entries = _scan_entries(fields.objects("scans")) or [
+        tracking_entry(status=status, at=occurred_at, event=platform_event)
     ]
     shipment, current = shipment_apply(
         account=event.account,
-        external_id=payload["awb"],
+        external_id=awb,
         occurred_at=occurred_at,
         status=status,
-        awb=payload["awb"],
-        courier=str(payload.get("courier") or ""),
-        order=order_for_shipment(event=event, order_id=str(payload.get("order_id") or "")),
+        awb=awb,
+        courier=courier,
+        order=order_for_shipment(event=event, order_id=order_id),
         entries=entries,
     )
     if current:
@@ -86,5 +101,5 @@ def shipment_event(event: InboundEvent, payload: dict, *, event_type: str) -> No
             event=event,
             event_type=event_type,
             shipment=shipment,
-            channel_order_id=payload.get("order_id"),
+            channel_order_id=order_id or None,
         )

@@ -19,11 +19,19 @@ event id, not by its age.
 import hashlib
 import hmac
 
+from channels_app.commerce.shipments import AWB_LENGTH
 from channels_app.models import ChannelAccount
-from channels_app.platforms.base import Platform, Problem, Unauthorized
+from channels_app.platforms.base import (
+    TOPIC_LENGTH,
+    Platform,
+    Problem,
+    Unauthorized,
+    field_problems,
+)
 from channels_app.platforms.selloship import handlers
 from channels_app.selectors import active_account
 from webhooks.signing import constant_time_equal
+from webhooks.untrusted import Fields
 
 PLATFORM = "selloship"
 SIGNATURE_PREFIX = "sha256="
@@ -60,12 +68,16 @@ class Selloship(Platform):
         event = payload.get("event")
         if not isinstance(event, str) or not event:
             return [Problem(("body", "event"), "field required", "value_error.missing")]
-        problems = []
+        fields = Fields(payload)
+        # The event is the row's topic: a longer one is refused, not cut short.
+        problems = field_problems(lambda: fields.text("event", max_length=TOPIC_LENGTH))
         # An event we do not process is stored and ignored whatever its shape.
         if event in handlers.EVENTS:
             awb = payload.get("awb")
             if not isinstance(awb, str) or not awb:
                 problems.append(Problem(("body", "awb"), "field required", "value_error.missing"))
+            else:
+                problems += field_problems(lambda: fields.text("awb", max_length=AWB_LENGTH))
             scans = payload.get("scans")
             if scans is not None and not isinstance(scans, list):
                 problems.append(Problem(("body", "scans"), "expected a list", "type_error"))

@@ -5,8 +5,15 @@
 `X-Shopify-Webhook-Id` is the same on Shopify's retries, so it is the dedupe key.
 
 A topic we cannot route is stored and then failed with the reason, never ignored: none at all
-(no header, no path), or a repeated header, which WSGI servers join with commas
-(`orders/create,orders/create`); no Shopify topic holds a comma.
+(no header, no path), a repeated header, which WSGI servers join with commas
+(`orders/create,orders/create`; no Shopify topic holds a comma), or a header and a URL
+(`/webhooks/shopify/<topic>`) that name different topics. The payload is the header's topic,
+the subscription was made for the URL's: one of them is misconfigured, and guessing would
+project an order from a product, or drop it. These are failed rows, not 4xx answers, because
+Shopify retries a non-2xx delivery 8 times over 4 hours and then deletes a subscription made
+through the Admin API (shopify.dev/changelog/updates-to-webhook-retry-mechanism): a retry
+carries the same headers, so it cannot clear, and the deleted subscription would lose every
+later event. The row is stored under the URL's topic; the header is kept with its headers.
 """
 
 import base64
@@ -16,25 +23,34 @@ import hmac
 from django.conf import settings
 
 from channels_app.models import ChannelAccount
-from channels_app.platforms.base import Platform, Unauthorized, Unprocessable
+from channels_app.platforms.base import TOPIC_LENGTH, Platform, Unauthorized, Unprocessable
 from channels_app.platforms.shopify import handlers
 from channels_app.selectors import active_account
 from channels_app.services import environment_account
 from webhooks.signing import constant_time_equal
 
 PLATFORM = "shopify"
+TOPIC_HEADER = "X-Shopify-Topic"
 
 
 def shopify_hmac(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
-def topic_problem(topic: str) -> str | None:
-    """Why `topic` (as stored) cannot be routed, or None."""
+def topic_problem(topic: str, header: str = "") -> str | None:
+    """Why a row stored under `topic` with `header` as its X-Shopify-Topic cannot be routed."""
     if not topic:
         return "No topic: the X-Shopify-Topic header is missing and the URL names none."
-    if "," in topic:
-        return f"X-Shopify-Topic was sent more than once ({topic!r}): which one is meant?"
+    for sent in (header, topic):
+        if "," in sent:
+            return f"X-Shopify-Topic was sent more than once ({sent!r}): which one is meant?"
+    if len(header) > TOPIC_LENGTH:
+        return f"X-Shopify-Topic is {len(header)} characters long: no Shopify topic is."
+    if header and header != topic:
+        return (
+            f"X-Shopify-Topic is {header!r} but the URL names {topic!r}: the payload is one, "
+            "the subscription was made for the other; which one is meant?"
+        )
     return None
 
 
@@ -59,16 +75,15 @@ class Shopify(Platform):
         return account
 
     def describe(self, request, payload, body):
-        topic = request.headers.get("X-Shopify-Topic") or request.resolver_match.kwargs.get(
-            "topic", ""
-        )
+        # The URL's topic first; a header that differs fails the row (module docstring).
+        topic = request.resolver_match.kwargs.get("topic") or request.headers.get(TOPIC_HEADER, "")
         external_id = (
             request.headers.get("X-Shopify-Webhook-Id") or hashlib.sha256(body).hexdigest()
         )
         return topic, external_id
 
     def process(self, event, payload) -> bool:
-        if problem := topic_problem(event.topic):
+        if problem := topic_problem(event.topic, event.headers.get(TOPIC_HEADER, "")):
             raise Unprocessable(problem)
         handler = handlers.TOPICS.get(event.topic)
         if handler is None:

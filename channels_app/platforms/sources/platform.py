@@ -7,8 +7,8 @@ verified (`ChannelAccount.verification`):
   https://www.standardwebhooks.com/ specifies (five-minute tolerance), keyed by the account's
   `whsec_` secret; `webhook-id` is the dedupe key.
 - `hmac_sha256`: the hex HMAC-SHA256 of the raw body (optionally prefixed `sha256=`) in the
-  header the account names, keyed by the account's secret; the payload's `id`, else the body's
-  SHA-256, is the dedupe key.
+  header the account names, keyed by the account's secret; the payload's `id` (text or an
+  integer; anything else is 422), else the body's SHA-256, is the dedupe key.
 
 Every account of the source is tried, so one source can serve several tenants. The payload is
 an object with a `type` (or `event_type`); it is published to the owner's subscriptions as
@@ -19,11 +19,12 @@ import hashlib
 import hmac
 
 from channels_app.models import ChannelAccount, InboundEvent
-from channels_app.platforms.base import Platform, Problem, Unauthorized
+from channels_app.platforms.base import Platform, Problem, Unauthorized, field_problems
 from channels_app.selectors import active_accounts
 from channels_app.services import inbound_event_publish
 from webhooks.catalog import OPEN_TYPE_NAME
 from webhooks.signing import SignatureError, constant_time_equal, standard_verify
+from webhooks.untrusted import Fields
 
 STANDARD_WEBHOOKS = "standard_webhooks"
 HMAC_SHA256 = "hmac_sha256"
@@ -41,6 +42,11 @@ def payload_type(payload: dict) -> str:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return ""
+
+
+def _payload_id(payload: dict) -> str:
+    """The payload's `id` (text or an integer), "" when it has none."""
+    return Fields(payload).identifier("id", max_length=None, required=False)
 
 
 def _hmac_matches(account: ChannelAccount, request, body: bytes) -> bool:
@@ -93,12 +99,13 @@ class ConfiguredSource(Platform):
                     "value_error",
                 )
             ]
-        return []
+        # An `id` may be the dedupe key: `true` or an object would dedupe as "True" or "{...}".
+        return field_problems(lambda: _payload_id(payload))
 
     def describe(self, request, payload, body):
         external_id = (
             request.headers.get("webhook-id")
-            or (str(payload["id"]) if payload.get("id") not in (None, "") else "")
+            or _payload_id(payload)
             or hashlib.sha256(body).hexdigest()
         )
         return payload_type(payload), external_id

@@ -7,21 +7,38 @@ object updates nothing.
 from channels_app.models import InboundEvent
 from channels_app.platforms.stripe.models import Payment
 from channels_app.services import inbound_event_publish
+from webhooks.untrusted import INT64, Fields
+
+# Which field holds the amount differs by object; the first one present is the amount.
+AMOUNT_FIELDS = ("amount", "amount_total", "amount_paid")
 
 
 def _project(event: InboundEvent, payload: dict, *, kind: str) -> Payment | None:
-    obj = payload["data"]["object"]
+    fields = Fields(payload)
+    obj = fields.object("data").object("object")
+    remote_created = fields.integer("created", minimum=0, maximum=INT64[1], default=0)
+    amount = next(
+        (obj.integer(name, minimum=INT64[0], maximum=INT64[1]) for name in AMOUNT_FIELDS
+         if name in obj),
+        None,
+    )  # fmt: skip
+    status = obj.text("status", max_length=50)
+    amount_refunded = obj.integer("amount_refunded", minimum=0, maximum=INT64[1], default=0)
+    currency = obj.text("currency", max_length=3).upper()
+    customer = obj.text("customer", max_length=100)  # an id: Stripe never expands webhooks
     payment, created = Payment.objects.select_for_update().get_or_create(
-        account=event.account, external_id=obj["id"], defaults={"kind": kind}
+        account=event.account,
+        external_id=obj.text("id", max_length=100, required=True),
+        defaults={"kind": kind},
     )
-    if not created and payment.remote_created > payload.get("created", 0):
+    if not created and payment.remote_created > remote_created:
         return None
-    payment.status = obj.get("status") or payment.status
-    payment.amount = obj.get("amount", obj.get("amount_total", obj.get("amount_paid")))
-    payment.amount_refunded = obj.get("amount_refunded") or 0
-    payment.currency = (obj.get("currency") or "").upper()
-    payment.customer = obj.get("customer") or ""
-    payment.remote_created = payload.get("created", 0)
+    payment.status = status or payment.status
+    payment.amount = amount
+    payment.amount_refunded = amount_refunded
+    payment.currency = currency
+    payment.customer = customer
+    payment.remote_created = remote_created
     payment.save()
     return payment
 
@@ -42,7 +59,7 @@ def _handler(kind: str, event_type: str | None):
                 "amount_refunded": payment.amount_refunded,
                 "currency": payment.currency,
                 "customer": payment.customer,
-                "stripe_event": payload["type"],
+                "stripe_event": event.topic,
             },
         )
 

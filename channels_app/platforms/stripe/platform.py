@@ -9,16 +9,23 @@ then STRIPE_WEBHOOK_SECRET as the single-tenant default.
 import hashlib
 import hmac
 import time
+from functools import partial
 
 from django.conf import settings
 
 from channels_app.models import ChannelAccount
-from channels_app.platforms.base import Platform, Problem, Unauthorized
+from channels_app.platforms.base import (
+    TOPIC_LENGTH,
+    Platform,
+    Problem,
+    Unauthorized,
+    field_problems,
+)
 from channels_app.platforms.stripe import handlers
 from channels_app.selectors import active_accounts
 from channels_app.services import environment_account
 from webhooks.signing import constant_time_equal
-from webhooks.untrusted import MalformedInput, ascii_int
+from webhooks.untrusted import Fields, MalformedInput, ascii_int
 
 PLATFORM = "stripe"
 TOLERANCE_SECONDS = 300
@@ -82,7 +89,16 @@ class Stripe(Platform):
             isinstance(data, dict) and isinstance(data.get("object"), dict)
         ):
             problems.append(Problem(("body", "data", "object"), "expected an object", "type_error"))
-        return problems
+        # The id is the dedupe key and the type the topic: a signed `"id": 12` is refused here,
+        # not stored as something else. Stripe never sends one, so no retry is lost.
+        fields = Fields(payload)
+        return problems + field_problems(
+            *(
+                partial(fields.text, name, max_length=limit, required=True)
+                for name, limit in (("id", None), ("type", TOPIC_LENGTH))
+                if name in payload
+            )
+        )
 
     def describe(self, request, payload, body):
         return payload["type"], payload["id"]
