@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from channels_app.models import ChannelAccount, InboundEvent, ProducedEvent
@@ -126,6 +127,9 @@ def inbound_causes(events) -> dict[int, dict]:
             "topic": link.inbound_event.topic,
             "received_at": link.inbound_event.received_at.isoformat(),
             "url": f"/api/inbound-events/{link.inbound_event_id}",
+            "admin_url": reverse(
+                "admin:channels_app_inboundevent_change", args=[link.inbound_event_id]
+            ),
         }
         for link in produced
     }

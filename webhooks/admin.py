@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from webhooks import catalog
+from webhooks.lineage import event_causes
 from webhooks.models import ApiToken, Event
 from webhooks.services import api_token_create
 
@@ -61,6 +62,7 @@ class EventAdmin(admin.ModelAdmin):
         "source",
         "data_pretty",
         "idempotency_key",
+        "caused_by",
         "created_at",
     ]
     exclude = ["data"]
@@ -69,6 +71,16 @@ class EventAdmin(admin.ModelAdmin):
     @admin.display(description="data")
     def data_pretty(self, event):
         return format_html("<pre>{}</pre>", json.dumps(event.data, indent=2, ensure_ascii=False))
+
+    @admin.display(description="caused by")
+    def caused_by(self, event):
+        """Lineage: what made it (webhooks.lineage), linked to its own admin page."""
+        cause = event_causes([event]).get(event.pk)
+        if cause is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{} #{}</a>', cause["admin_url"], cause["type"], cause["id"]
+        )
 
     def has_add_permission(self, request):
         return False

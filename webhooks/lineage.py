@@ -3,7 +3,8 @@
 Like Stripe's `request` on an event: an event published because something arrived (an
 inbound webhook) names it. The apps that cause events answer through
 `settings.EVENT_CAUSE_PROVIDERS`, callables taking events and returning {event id: cause},
-where a cause is a JSON-ready dict with at least `type` and `id`.
+where a cause is a JSON-ready dict with at least `type`, `id`, `url` (in the API) and
+`admin_url` (its page in the dashboard, for staff only).
 """
 
 from django.conf import settings

@@ -62,10 +62,14 @@ def test_another_users_inbound_event_is_404(other_api, order_delivered):
     assert answer.status_code == 404
 
 
-def test_the_admin_shows_an_inbound_events_events(admin_client, order_delivered):
+def test_the_admin_links_an_inbound_event_and_its_events_both_ways(admin_client, order_delivered):
     caused = Event.objects.get()
+    inbound_page = f"/admin/channels_app/inboundevent/{order_delivered.pk}/change/"
+    event_page = f"/admin/webhooks/event/{caused.pk}/change/"
 
-    page = admin_client.get(f"/admin/channels_app/inboundevent/{order_delivered.pk}/change/")
+    inbound = admin_client.get(inbound_page)
+    event = admin_client.get(event_page)
 
-    assert page.status_code == 200
-    assert f"/admin/webhooks/event/{caused.pk}/change/" in page.content.decode()
+    assert inbound.status_code == event.status_code == 200
+    assert event_page in inbound.content.decode()
+    assert inbound_page in event.content.decode()

@@ -306,7 +306,8 @@ class EventDetailSerializer(CausedEventSerializer):
 
     @extend_schema_field(CauseSerializer(allow_null=True))
     def get_caused_by(self, event) -> dict | None:
-        return self.context["causes"].get(event.pk)
+        cause = self.context["causes"].get(event.pk)
+        return None if cause is None else CauseSerializer(cause).data  # documented keys only
 
 
 class EventPublishSerializer(serializers.Serializer):
