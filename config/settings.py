@@ -179,6 +179,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": APP_VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Two models' `status` choices: named after their models rather than after a hash.
+    "ENUM_NAME_OVERRIDES": {
+        "DeliveryStatusEnum": "subscriptions.models.Delivery.Status",
+        "InboundEventStatusEnum": "channels_app.models.InboundEvent.Status",
+    },
     # Servers have no network: serve Swagger UI from our own static files, not a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
