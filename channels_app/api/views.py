@@ -14,28 +14,41 @@ from channels_app.api.serializers import (
     ReprocessSerializer,
     WebhookRegistrationResultSerializer,
 )
-from channels_app.models import Activity, ChannelAccount, Message
+from channels_app.models import Activity, ChannelAccount, InboundEvent, Message
 from channels_app.platforms.shopify.registration import (
     RegistrationError,
     shopify_webhooks_register,
 )
-from config.api import paginated, parse_since
+from config.api import (
+    CursorPaginated,
+    choice_parameter,
+    parse_choice,
+    parse_since,
+    since_parameter,
+)
 from config.errors import error_body
 
 
-class InboundEventListView(APIView):
+class InboundEventListView(CursorPaginated, APIView):
     @extend_schema(
-        parameters=[OpenApiParameter(name) for name in ("platform", "topic", "status", "since")],
+        parameters=[
+            OpenApiParameter("platform", description="Only those this receiver took."),
+            OpenApiParameter("topic", description="Only those of this topic."),
+            choice_parameter("status", InboundEvent.Status),
+            since_parameter("received"),
+        ],
         responses=InboundEventSerializer(many=True),
     )
     def get(self, request):
         events = selectors.inbound_events_for(request.user)
-        for field in ("platform", "topic", "status"):
+        for field in ("platform", "topic"):
             if value := request.query_params.get(field):
                 events = events.filter(**{field: value})
+        if status_filter := parse_choice(request, "status", InboundEvent.Status):
+            events = events.filter(status=status_filter)
         if since := parse_since(request):
             events = events.filter(received_at__gte=since)
-        return paginated(request, events, InboundEventSerializer)
+        return self.paginated(events, InboundEventSerializer)
 
 
 class InboundEventReprocessView(APIView):
@@ -70,11 +83,11 @@ class QualiaOrderMessagesView(APIView):
         return Response(MessageSerializer(messages.order_by("created_date"), many=True).data)
 
 
-class ChannelAccountListView(APIView):
+class ChannelAccountListView(CursorPaginated, APIView):
     @extend_schema(responses=ChannelAccountSerializer(many=True))
     def get(self, request):
         accounts = ChannelAccount.objects.filter(owner=request.user)
-        return paginated(request, accounts, ChannelAccountSerializer)
+        return self.paginated(accounts, ChannelAccountSerializer)
 
     @extend_schema(request=ChannelAccountSerializer, responses={201: ChannelAccountSerializer})
     def post(self, request):

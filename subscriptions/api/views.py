@@ -10,11 +10,16 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers as rest_serializers
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import paginated, parse_since
+from config.api import (
+    CursorPaginated,
+    choice_parameter,
+    parse_choice,
+    parse_since,
+    since_parameter,
+)
 from subscriptions import selectors, services
 from subscriptions.api import serializers
 from webhooks import catalog
@@ -31,11 +36,11 @@ class EventTypeListView(APIView):
         return Response(serializers.EventTypeSerializer(types, many=True).data)
 
 
-class SubscriptionListView(APIView):
+class SubscriptionListView(CursorPaginated, APIView):
     @extend_schema(responses=serializers.SubscriptionSerializer(many=True))
     def get(self, request):
-        return paginated(
-            request, selectors.subscriptions_for(request.user), serializers.SubscriptionSerializer
+        return self.paginated(
+            selectors.subscriptions_for(request.user), serializers.SubscriptionSerializer
         )
 
     @extend_schema(
@@ -159,26 +164,27 @@ class SubscriptionStatsView(SubscriptionView):
         return Response(serializers.StatsSerializer(stats).data)
 
 
-class DeliveryListView(SubscriptionView):
+EVENT_TYPE = OpenApiParameter("event_type", description="Only events of this type.")
+
+
+class DeliveryListView(CursorPaginated, SubscriptionView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", enum=[s.value for s in selectors.Status]),
-            OpenApiParameter("event_type"),
-            OpenApiParameter("since", type=str, description="ISO 8601 date-time"),
+            choice_parameter("status", selectors.Status),
+            EVENT_TYPE,
+            since_parameter("created"),
         ],
         responses=serializers.DeliverySerializer(many=True),
     )
     def get(self, request, pk: int):
         deliveries = selectors.deliveries_for(self.subscription(request, pk))
-        if status_filter := request.query_params.get("status"):
-            if status_filter not in selectors.Status.values:
-                raise ValidationError({"status": [f"One of {', '.join(selectors.Status.values)}."]})
+        if status_filter := parse_choice(request, "status", selectors.Status):
             deliveries = deliveries.filter(status=status_filter)
         if event_type := request.query_params.get("event_type"):
             deliveries = deliveries.filter(event__event_type=event_type)
         if since := parse_since(request):
             deliveries = deliveries.filter(created_at__gte=since)
-        return paginated(request, deliveries, serializers.DeliverySerializer)
+        return self.paginated(deliveries, serializers.DeliverySerializer)
 
 
 class DeliveryView(SubscriptionView):
@@ -203,15 +209,18 @@ class DeliveryRetryView(DeliveryView):
         )
 
 
-class EventListView(APIView):
-    @extend_schema(responses=serializers.EventSerializer(many=True))
+class EventListView(CursorPaginated, APIView):
+    @extend_schema(
+        parameters=[EVENT_TYPE, since_parameter("created")],
+        responses=serializers.EventSerializer(many=True),
+    )
     def get(self, request):
         events = Event.objects.filter(owner=request.user)
         if event_type := request.query_params.get("event_type"):
             events = events.filter(event_type=event_type)
         if since := parse_since(request):
             events = events.filter(created_at__gte=since)
-        return paginated(request, events, serializers.EventSerializer)
+        return self.paginated(events, serializers.EventSerializer)
 
     @extend_schema(
         request=serializers.EventPublishSerializer,
