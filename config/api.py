@@ -1,11 +1,16 @@
-"""What every app's REST API shares: newest-first cursor pages and the filters lists take.
+"""What every app's REST API shares: newest-first cursor pages, the filters lists take, and the
+OpenAPI schema of both and of every error answer.
 
-The schema is derived from the same class that builds the answers: drf-spectacular reads a
-view's `pagination_class` to document the page and its `cursor` and `limit`.
+The schema is derived from the same classes that build the answers: drf-spectacular reads a
+view's `pagination_class` to document the page and its `cursor` and `limit`, and `ApiSchema`
+adds to each operation the error answers its inputs can cause.
 """
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import permissions, serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -105,3 +110,96 @@ def parse_choice(request, name: str, choices) -> str | None:
     if value and value not in choices.values:
         raise ValidationError({name: [f"One of {', '.join(choices.values)}."]})
     return value or None
+
+
+# --- Error answers in the schema -------------------------------------------------------------
+
+
+# Documentation only: config.errors builds these bodies.
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error answer."""
+
+    detail = serializers.CharField(help_text="What is wrong, for a person.")
+    code = serializers.CharField(
+        help_text=(
+            "What is wrong, for a program: e.g. validation_error, invalid_value, parse_error, "
+            "not_authenticated, authentication_failed, not_found, payload_too_large, "
+            "unsupported_media_type, unavailable."
+        )
+    )
+    errors = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        help_text="Validation errors (422): each field's messages, by field name.",
+    )
+
+
+JSON = "application/json"
+
+
+def _header(description: str) -> dict:
+    return {"schema": {"type": "string"}, "description": description}
+
+
+class ApiSchema(AutoSchema):
+    """drf-spectacular's AutoSchema, adding the error answers an operation's inputs can cause.
+
+    A view documents any other error it returns with `extend_schema` (and so overrides these).
+    A view whose path parameters filter rather than look something up (so it never answers
+    404) says so with `path_lookup = False`.
+    """
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        error = self.resolve_serializer(ErrorSerializer, "response").ref
+        responses = operation["responses"]
+        for status, description, headers in self._errors(operation):
+            answer = {"description": description, "content": {JSON: {"schema": error}}}
+            if headers:
+                answer["headers"] = headers
+            responses.setdefault(str(status), answer)
+        operation["responses"] = dict(sorted(responses.items()))
+        return operation
+
+    def _errors(self, operation):
+        parameters = operation.get("parameters", [])
+        in_path = [p for p in parameters if p["in"] == "path"]
+        in_query = [p for p in parameters if p["in"] == "query"]
+        has_body = "requestBody" in operation
+        yield (
+            400,
+            # DRF reads the query string of every request (its `format` override).
+            "The body is not JSON we can read (parse_error), or the request has more fields "
+            "than Django accepts (bad_request)."
+            if has_body
+            else "More query parameters than Django accepts (bad_request).",
+            None,
+        )
+        if not any(isinstance(p, permissions.AllowAny) for p in self.view.get_permissions()):
+            yield (
+                401,
+                "No credentials, or wrong ones.",
+                {"WWW-Authenticate": _header('The challenge: `Bearer realm="api"`.')},
+            )
+        unsafe = self.method not in permissions.SAFE_METHODS
+        if unsafe and any(
+            isinstance(a, SessionAuthentication) for a in self.view.get_authenticators()
+        ):
+            yield 403, "Authenticated by session cookie without a valid CSRF token.", None
+        if in_path and getattr(self.view, "path_lookup", True):
+            yield 404, "Nothing of yours has this id.", None
+        yield 406, "The Accept header names no type the API answers in (application/json).", None
+        if has_body:
+            yield 413, "The body is larger than the API accepts.", None
+            yield 415, "The body is not sent as application/json.", None
+        # A string the database cannot hold (a NUL) is refused as invalid_value wherever it goes.
+        strings = [p for p in in_path if p["schema"].get("type") == "string"]
+        if has_body or in_query or strings:
+            yield 422, "A field or parameter is invalid; `errors` names each field.", None
+        yield (
+            503,
+            "The database is unavailable; retry.",
+            {"Retry-After": _header("Seconds to wait before retrying.")},
+        )

@@ -43,6 +43,10 @@ class ReprocessSerializer(serializers.Serializer):
         return attrs
 
 
+class ReprocessedSerializer(serializers.Serializer):
+    requeued = serializers.IntegerField(help_text="Inbound events queued to process again.")
+
+
 class ActivitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Activity

@@ -1,6 +1,6 @@
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,6 +11,7 @@ from channels_app.api.serializers import (
     ChannelAccountSerializer,
     InboundEventSerializer,
     MessageSerializer,
+    ReprocessedSerializer,
     ReprocessSerializer,
     WebhookRegistrationResultSerializer,
 )
@@ -21,6 +22,7 @@ from channels_app.platforms.shopify.registration import (
 )
 from config.api import (
     CursorPaginated,
+    ErrorSerializer,
     choice_parameter,
     parse_choice,
     parse_since,
@@ -52,7 +54,7 @@ class InboundEventListView(CursorPaginated, APIView):
 
 
 class InboundEventReprocessView(APIView):
-    @extend_schema(request=ReprocessSerializer, responses={202: None})
+    @extend_schema(request=ReprocessSerializer, responses={202: ReprocessedSerializer})
     def post(self, request):
         incoming = ReprocessSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -68,6 +70,8 @@ class InboundEventReprocessView(APIView):
 
 
 class QualiaOrderActivitiesView(APIView):
+    path_lookup = False  # an order without activities of yours is an empty list, not 404
+
     @extend_schema(parameters=[OpenApiParameter("type")], responses=ActivitySerializer(many=True))
     def get(self, request, order_id: str):
         activities = Activity.objects.filter(account__owner=request.user, order_id=order_id)
@@ -77,6 +81,8 @@ class QualiaOrderActivitiesView(APIView):
 
 
 class QualiaOrderMessagesView(APIView):
+    path_lookup = False
+
     @extend_schema(responses=MessageSerializer(many=True))
     def get(self, request, order_id: str):
         messages = Message.objects.filter(account__owner=request.user, order_id=order_id)
@@ -140,7 +146,18 @@ REGISTRATION_ERROR_STATUS = {
 class ShopifyWebhooksRegisterView(APIView):
     @extend_schema(
         request=None,
-        responses={200: WebhookRegistrationResultSerializer},
+        responses={
+            200: WebhookRegistrationResultSerializer,
+            422: OpenApiResponse(
+                ErrorSerializer,
+                description="Not a Shopify account, no API token, not a *.myshopify.com shop, "
+                "or a token Shopify refuses.",
+            ),
+            502: OpenApiResponse(ErrorSerializer, description="Shopify failed to answer."),
+            503: OpenApiResponse(
+                ErrorSerializer, description="WEBHOOK_BASE_URL unset, or the database is down."
+            ),
+        },
         description=(
             "Register our Shopify receiver for every topic it handles on the account's shop "
             "(Admin REST API). Idempotent: creates what is missing, moves ours from a stale "
