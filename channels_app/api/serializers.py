@@ -3,6 +3,7 @@ import re
 from rest_framework import serializers
 
 from channels_app.models import Activity, ChannelAccount, InboundEvent, Message
+from config.api import JSONTypes
 from webhooks import catalog
 from webhooks.untrusted import MalformedInput, json_parse
 
@@ -32,7 +33,7 @@ class InboundEventSerializer(serializers.ModelSerializer):
         return ", ".join(f"{key}={value}" for key, value in list(payload.items())[:3])[:200]
 
 
-class ReprocessSerializer(serializers.Serializer):
+class ReprocessSerializer(JSONTypes, serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), required=False)
     status = serializers.ChoiceField(choices=InboundEvent.Status.choices, required=False)
     since = serializers.DateTimeField(required=False)
@@ -61,7 +62,7 @@ class MessageSerializer(serializers.ModelSerializer):
                   "order_number", "attachments", "stored_at"]  # fmt: skip
 
 
-class ChannelAccountSerializer(serializers.ModelSerializer):
+class ChannelAccountSerializer(JSONTypes, serializers.ModelSerializer):
     """Secrets are write-only: accepted on create and update, never returned."""
 
     secret = serializers.CharField(write_only=True, required=False, allow_blank=True)

@@ -3,6 +3,7 @@ import json
 from django.utils import timezone
 from rest_framework import serializers
 
+from config.api import JSONTypes
 from subscriptions import filters
 from subscriptions.delivery import wire
 from subscriptions.models import (
@@ -41,7 +42,7 @@ def _channels_field(help_text: str) -> serializers.ListField:
     )
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(JSONTypes, serializers.ModelSerializer):
     url = serializers.URLField(max_length=2048)
     event_types = serializers.ListField(child=serializers.CharField(max_length=100), min_length=1)
     channels = _channels_field(
@@ -210,7 +211,7 @@ class AwareDateTimeField(serializers.DateTimeField):
         return parsed
 
 
-class DeliveryWindowSerializer(serializers.Serializer):
+class DeliveryWindowSerializer(JSONTypes, serializers.Serializer):
     since = AwareDateTimeField(help_text="Start of the window, inclusive (ISO 8601).")
     until = AwareDateTimeField(
         required=False,
@@ -282,7 +283,7 @@ class EventDetailSerializer(EventSerializer):
         fields = [*EventSerializer.Meta.fields, "deliveries"]
 
 
-class EventPublishSerializer(serializers.Serializer):
+class EventPublishSerializer(JSONTypes, serializers.Serializer):
     event_type = serializers.CharField(max_length=100)
     data = serializers.JSONField()
     idempotency_key = serializers.CharField(max_length=255, required=False, allow_null=True)
