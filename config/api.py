@@ -6,7 +6,9 @@ view's `pagination_class` to document the page and its `cursor` and `limit`, and
 adds to each operation the error answers its inputs can cause.
 """
 
+import sys
 from collections.abc import Mapping
+from functools import cache
 
 from django.http import QueryDict
 from drf_spectacular.openapi import AutoSchema
@@ -202,6 +204,29 @@ def _header(description: str) -> dict:
     return {"schema": {"type": "string"}, "description": description}
 
 
+def _character_class(characters: list[int]) -> str:
+    """A regular expression character class of these code points, as ranges of \\uXXXX
+    escapes (which JSON Schema's ECMA-262 patterns and Python's re read alike)."""
+    ranges: list[list[int]] = []
+    for code in characters:
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return "".join(
+        f"\\u{first:04x}" if first == last else f"\\u{first:04x}-\\u{last:04x}"
+        for first, last in ranges
+    )
+
+
+@cache
+def not_only_whitespace() -> str:
+    """A pattern for what DRF's CharField keeps after trimming: a value of only whitespace (all
+    str.strip() removes: what str.isspace() calls whitespace) is blank once trimmed."""
+    spaces = [code for code in range(sys.maxunicode + 1) if chr(code).isspace()]
+    return f"[^{_character_class(spaces)}]"
+
+
 class ApiSchema(AutoSchema):
     """drf-spectacular's AutoSchema, adding the error answers an operation's inputs can cause.
 
@@ -209,6 +234,13 @@ class ApiSchema(AutoSchema):
     A view whose path parameters filter rather than look something up (so it never answers
     404) says so with `path_lookup = False`.
     """
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        refuses_blank = isinstance(field, serializers.CharField) and not field.allow_blank
+        if direction == "request" and refuses_blank and field.trim_whitespace:
+            schema.setdefault("pattern", not_only_whitespace())
+        return schema
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)

@@ -1,6 +1,11 @@
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -95,7 +100,22 @@ class ChannelAccountListView(CursorPaginated, APIView):
         accounts = ChannelAccount.objects.filter(owner=request.user)
         return self.paginated(accounts, ChannelAccountSerializer)
 
-    @extend_schema(request=ChannelAccountSerializer, responses={201: ChannelAccountSerializer})
+    @extend_schema(
+        request=ChannelAccountSerializer,
+        responses={201: ChannelAccountSerializer},
+        examples=[
+            OpenApiExample(
+                "A Stripe account",
+                request_only=True,
+                value={
+                    "platform": "stripe",
+                    "name": "Acme",
+                    "external_id": "acct_1A2b3C",
+                    "secret": "whsec_from_stripe",
+                },
+            )
+        ],
+    )
     def post(self, request):
         incoming = ChannelAccountSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

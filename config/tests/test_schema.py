@@ -1,5 +1,7 @@
 """The OpenAPI schema drf-spectacular generates from the code."""
 
+import re
+
 import pytest
 from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
@@ -35,3 +37,18 @@ def test_a_cursor_paginated_list_documents_its_page_cursor_limit_and_filters(sch
         "limit",
         *CURSOR_PAGINATED[path],
     }
+
+
+@pytest.mark.parametrize("value", ["", " ", "\t\n", "\x1d", "\u3000 \xa0"])
+def test_a_string_that_refuses_blanks_is_documented_as_more_than_whitespace(schema, value):
+    # DRF trims what str.strip() removes, and a field that refuses blanks then refuses these.
+    pattern = schema["components"]["schemas"]["ApiTokenRequest"]["properties"]["name"]["pattern"]
+
+    assert re.search(pattern, value) is None
+    assert re.search(pattern, f"{value}a{value}")
+
+
+def test_an_event_s_data_is_documented_as_an_object(schema):
+    data = schema["components"]["schemas"]["EventPublishRequest"]["properties"]["data"]
+
+    assert data["type"] == "object"

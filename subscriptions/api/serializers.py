@@ -1,6 +1,8 @@
 import json
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import JSONTypes
@@ -283,9 +285,15 @@ class EventDetailSerializer(EventSerializer):
         fields = [*EventSerializer.Meta.fields, "deliveries"]
 
 
+@extend_schema_field(OpenApiTypes.OBJECT)
+class JSONObjectField(serializers.JSONField):
+    """JSON that must be an object (the serializer's validate_<field> says so): documented as
+    one, not as any JSON value."""
+
+
 class EventPublishSerializer(JSONTypes, serializers.Serializer):
     event_type = serializers.CharField(max_length=100)
-    data = serializers.JSONField()
+    data = JSONObjectField()
     idempotency_key = serializers.CharField(max_length=255, required=False, allow_null=True)
     channels = _channels_field(
         "Where it happened: subscriptions that list channels receive it only if it is on one."

@@ -7,7 +7,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers as rest_serializers
 from rest_framework import status
 from rest_framework.response import Response
@@ -46,6 +51,13 @@ class SubscriptionListView(CursorPaginated, APIView):
     @extend_schema(
         request=serializers.SubscriptionSerializer,
         responses={201: serializers.SubscriptionCreatedSerializer},
+        examples=[
+            OpenApiExample(
+                "Tasks",
+                request_only=True,
+                value={"url": "https://example.com/webhooks", "event_types": ["task.*"]},
+            )
+        ],
     )
     def post(self, request):
         incoming = serializers.SubscriptionSerializer(
@@ -225,6 +237,13 @@ class EventListView(CursorPaginated, APIView):
     @extend_schema(
         request=serializers.EventPublishSerializer,
         responses={202: serializers.EventPublishedSerializer},
+        examples=[
+            OpenApiExample(
+                "A task",
+                request_only=True,
+                value={"event_type": "task.created", "data": {"task_id": "t_1"}},
+            )
+        ],
     )
     def post(self, request):
         incoming = serializers.EventPublishSerializer(
