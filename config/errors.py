@@ -1,6 +1,7 @@
 """Every error leaves the server as JSON, in the shape of `webhooks.errors.error_body`.
 
-Validation errors answer 422 and name each field in `errors`; a body that is not JSON answers
+Validation errors answer 422 and name each field in `errors`; a body that is not JSON, or a
+request Django refuses as suspicious (more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS), answers
 400. Django's own 400/403/404/500 handlers answer JSON too, so no HTML page or stack trace
 reaches a client when DEBUG is off.
 """
@@ -8,9 +9,9 @@ reaches a client when DEBUG is off.
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.db import DataError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -21,6 +22,11 @@ logger = logging.getLogger(__name__)
 
 
 def api_exception_handler(exc, context):
+    # As DRF's own handler converts them, so that the code says what happened, not "error".
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return Response(
@@ -35,6 +41,11 @@ def api_exception_handler(exc, context):
             ),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
+    if isinstance(exc, SuspiciousOperation):
+        # Django's own answer to these is 400 too (e.g. TooManyFieldsSent while DRF parses a
+        # form or the query string); without this they escaped as a 500 with a traceback.
+        logger.warning("Suspicious request refused: %s", exc)
+        return Response(error_body(str(exc), "bad_request"), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DataError):
         # A value the database refuses (a NUL in a filter, a number out of range): a retry
         # meets it again, so it is the client's to change.

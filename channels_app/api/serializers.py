@@ -5,6 +5,7 @@ from rest_framework import serializers
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.registry import PLATFORMS
 from webhooks import catalog
+from webhooks.api.json_types import JSONTypes
 from webhooks.untrusted import MalformedInput, json_parse
 
 SOURCE_NAME = re.compile(r"[a-z][a-z0-9-]{1,49}")
@@ -33,7 +34,7 @@ class InboundEventSerializer(serializers.ModelSerializer):
         return ", ".join(f"{key}={value}" for key, value in list(payload.items())[:3])[:200]
 
 
-class ReprocessSerializer(serializers.Serializer):
+class ReprocessSerializer(JSONTypes, serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), required=False)
     status = serializers.ChoiceField(choices=InboundEvent.Status.choices, required=False)
     since = serializers.DateTimeField(required=False)
@@ -44,7 +45,11 @@ class ReprocessSerializer(serializers.Serializer):
         return attrs
 
 
-class ChannelAccountSerializer(serializers.ModelSerializer):
+class ReprocessedSerializer(serializers.Serializer):
+    requeued = serializers.IntegerField(help_text="Inbound events queued to process again.")
+
+
+class ChannelAccountSerializer(JSONTypes, serializers.ModelSerializer):
     """Secrets are write-only: accepted on create and update, never returned."""
 
     secret = serializers.CharField(write_only=True, required=False, allow_blank=True)

@@ -1,6 +1,10 @@
 from django.db import IntegrityError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+)
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,29 +13,43 @@ from channels_app import processing, selectors, services
 from channels_app.api.serializers import (
     ChannelAccountSerializer,
     InboundEventSerializer,
+    ReprocessedSerializer,
     ReprocessSerializer,
 )
-from channels_app.models import ChannelAccount
-from webhooks.api.listing import paginated, parse_since
+from channels_app.models import ChannelAccount, InboundEvent
+from webhooks.api.listing import (
+    CursorPaginated,
+    choice_parameter,
+    parse_choice,
+    parse_since,
+    since_parameter,
+)
 
 
-class InboundEventListView(APIView):
+class InboundEventListView(CursorPaginated, APIView):
     @extend_schema(
-        parameters=[OpenApiParameter(name) for name in ("platform", "topic", "status", "since")],
+        parameters=[
+            OpenApiParameter("platform", description="Only those this receiver took."),
+            OpenApiParameter("topic", description="Only those of this topic."),
+            choice_parameter("status", InboundEvent.Status),
+            since_parameter("received"),
+        ],
         responses=InboundEventSerializer(many=True),
     )
     def get(self, request):
         events = selectors.inbound_events_for(request.user)
-        for field in ("platform", "topic", "status"):
+        for field in ("platform", "topic"):
             if value := request.query_params.get(field):
                 events = events.filter(**{field: value})
+        if status_filter := parse_choice(request, "status", InboundEvent.Status):
+            events = events.filter(status=status_filter)
         if since := parse_since(request):
             events = events.filter(received_at__gte=since)
-        return paginated(request, events, InboundEventSerializer)
+        return self.paginated(events, InboundEventSerializer)
 
 
 class InboundEventReprocessView(APIView):
-    @extend_schema(request=ReprocessSerializer, responses={202: None})
+    @extend_schema(request=ReprocessSerializer, responses={202: ReprocessedSerializer})
     def post(self, request):
         incoming = ReprocessSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -46,13 +64,28 @@ class InboundEventReprocessView(APIView):
         return Response({"requeued": count}, status=202)
 
 
-class ChannelAccountListView(APIView):
+class ChannelAccountListView(CursorPaginated, APIView):
     @extend_schema(responses=ChannelAccountSerializer(many=True))
     def get(self, request):
         accounts = ChannelAccount.objects.filter(owner=request.user)
-        return paginated(request, accounts, ChannelAccountSerializer)
+        return self.paginated(accounts, ChannelAccountSerializer)
 
-    @extend_schema(request=ChannelAccountSerializer, responses={201: ChannelAccountSerializer})
+    @extend_schema(
+        request=ChannelAccountSerializer,
+        responses={201: ChannelAccountSerializer},
+        examples=[
+            OpenApiExample(
+                "A Stripe account",
+                request_only=True,
+                value={
+                    "platform": "stripe",
+                    "name": "Acme",
+                    "external_id": "acct_1A2b3C",
+                    "secret": "whsec_from_stripe",
+                },
+            )
+        ],
+    )
     def post(self, request):
         incoming = ChannelAccountSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -74,6 +74,22 @@ def test_a_body_that_is_not_in_its_charset_is_400(api):
     assert response.json()["code"] == "parse_error"
 
 
+def test_more_form_fields_than_django_accepts_is_400_not_500(api):
+    body = "&".join(f"field{number}=x" for number in range(1_001))
+
+    response = api.post("/api/tokens", body, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"
+
+
+def test_an_id_that_is_not_yours_is_404_with_the_not_found_code(api):
+    response = api.get("/api/webhooks/2147483647")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
 @pytest.mark.server
 def test_the_api_answers_503_with_retry_after_when_the_database_is_unreachable(tmp_path):
     handle, base_url = start_web_server(

@@ -1,6 +1,7 @@
 import json
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -17,6 +18,7 @@ from subscriptions.models import (
 )
 from subscriptions.services import REPLAY_WINDOW_MAX, subscription_url_problem
 from webhooks import catalog
+from webhooks.api.json_types import JSONTypes
 from webhooks.models import Event
 from webhooks.untrusted import aware_time
 
@@ -42,7 +44,7 @@ def _channels_field(help_text: str) -> serializers.ListField:
     )
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(JSONTypes, serializers.ModelSerializer):
     url = serializers.URLField(max_length=2048)
     event_types = serializers.ListField(child=serializers.CharField(max_length=100), min_length=1)
     channels = _channels_field(
@@ -211,7 +213,7 @@ class AwareDateTimeField(serializers.DateTimeField):
         return parsed
 
 
-class DeliveryWindowSerializer(serializers.Serializer):
+class DeliveryWindowSerializer(JSONTypes, serializers.Serializer):
     since = AwareDateTimeField(help_text="Start of the window, inclusive (ISO 8601).")
     until = AwareDateTimeField(
         required=False,
@@ -283,36 +285,51 @@ class CausedEventSerializer(EventSerializer):
         fields = [*EventSerializer.Meta.fields, "deliveries"]
 
 
-class CauseSerializer(serializers.Serializer):
-    """What made an event (webhooks.lineage), like Stripe's `request` on its events."""
+@extend_schema_field(OpenApiTypes.OBJECT)
+class JSONObjectField(serializers.JSONField):
+    """JSON that must be an object (the serializer's validate_<field> says so): documented as
+    one, not as any JSON value."""
 
-    type = serializers.CharField(help_text="What it was: `inbound_event`, a received webhook.")
-    id = serializers.IntegerField()
-    url = serializers.CharField(help_text="Where to read it, with every event it caused.")
-    platform = serializers.CharField(required=False)
-    topic = serializers.CharField(required=False)
-    received_at = serializers.DateTimeField(required=False)
+
+CAUSE_SCHEMA = {
+    # Inline, not a component: a nullable reference (allOf) is read by few OpenAPI 3.0 tools.
+    "type": "object",
+    "nullable": True,
+    "description": "What made an event (webhooks.lineage), like Stripe's `request` on its events.",
+    "required": ["type", "id", "url"],
+    "properties": {
+        "type": {"type": "string", "description": "`inbound_event`: a received webhook."},
+        "id": {"type": "integer"},
+        "url": {"type": "string", "description": "Where to read it, with all it caused."},
+        "platform": {"type": "string"},
+        "topic": {"type": "string"},
+        "received_at": {"type": "string", "format": "date-time"},
+    },
+}
 
 
 class EventDetailSerializer(CausedEventSerializer):
     """An event with its deliveries and its cause; the view puts the causes in the context."""
 
     caused_by = serializers.SerializerMethodField(
-        help_text="The inbound webhook it came from; null for an event published here."
+        allow_null=True,
+        help_text="The inbound webhook it came from; null for an event published here.",
     )
 
     class Meta(CausedEventSerializer.Meta):
         fields = [*CausedEventSerializer.Meta.fields, "caused_by"]
 
-    @extend_schema_field(CauseSerializer(allow_null=True))
+    @extend_schema_field(CAUSE_SCHEMA)
     def get_caused_by(self, event) -> dict | None:
         cause = self.context["causes"].get(event.pk)
-        return None if cause is None else CauseSerializer(cause).data  # documented keys only
+        if cause is None:
+            return None
+        return {key: cause[key] for key in CAUSE_SCHEMA["properties"] if key in cause}
 
 
-class EventPublishSerializer(serializers.Serializer):
+class EventPublishSerializer(JSONTypes, serializers.Serializer):
     event_type = serializers.CharField(max_length=100)
-    data = serializers.JSONField()
+    data = JSONObjectField()
     idempotency_key = serializers.CharField(max_length=255, required=False, allow_null=True)
     channels = _channels_field(
         "Where it happened: subscriptions that list channels receive it only if it is on one."

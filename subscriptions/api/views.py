@@ -7,17 +7,27 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers as rest_serializers
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from subscriptions import selectors, services
 from subscriptions.api import serializers
 from webhooks import catalog
-from webhooks.api.listing import paginated, parse_since
+from webhooks.api.listing import (
+    CursorPaginated,
+    choice_parameter,
+    parse_choice,
+    parse_since,
+    since_parameter,
+)
 from webhooks.lineage import event_causes
 from webhooks.models import Event
 from webhooks.services import event_publish
@@ -32,16 +42,23 @@ class EventTypeListView(APIView):
         return Response(serializers.EventTypeSerializer(types, many=True).data)
 
 
-class SubscriptionListView(APIView):
+class SubscriptionListView(CursorPaginated, APIView):
     @extend_schema(responses=serializers.SubscriptionSerializer(many=True))
     def get(self, request):
-        return paginated(
-            request, selectors.subscriptions_for(request.user), serializers.SubscriptionSerializer
+        return self.paginated(
+            selectors.subscriptions_for(request.user), serializers.SubscriptionSerializer
         )
 
     @extend_schema(
         request=serializers.SubscriptionSerializer,
         responses={201: serializers.SubscriptionCreatedSerializer},
+        examples=[
+            OpenApiExample(
+                "Tasks",
+                request_only=True,
+                value={"url": "https://example.com/webhooks", "event_types": ["task.*"]},
+            )
+        ],
     )
     def post(self, request):
         incoming = serializers.SubscriptionSerializer(
@@ -160,26 +177,27 @@ class SubscriptionStatsView(SubscriptionView):
         return Response(serializers.StatsSerializer(stats).data)
 
 
-class DeliveryListView(SubscriptionView):
+EVENT_TYPE = OpenApiParameter("event_type", description="Only events of this type.")
+
+
+class DeliveryListView(CursorPaginated, SubscriptionView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", enum=[s.value for s in selectors.Status]),
-            OpenApiParameter("event_type"),
-            OpenApiParameter("since", type=str, description="ISO 8601 date-time"),
+            choice_parameter("status", selectors.Status),
+            EVENT_TYPE,
+            since_parameter("created"),
         ],
         responses=serializers.DeliverySerializer(many=True),
     )
     def get(self, request, pk: int):
         deliveries = selectors.deliveries_for(self.subscription(request, pk))
-        if status_filter := request.query_params.get("status"):
-            if status_filter not in selectors.Status.values:
-                raise ValidationError({"status": [f"One of {', '.join(selectors.Status.values)}."]})
+        if status_filter := parse_choice(request, "status", selectors.Status):
             deliveries = deliveries.filter(status=status_filter)
         if event_type := request.query_params.get("event_type"):
             deliveries = deliveries.filter(event__event_type=event_type)
         if since := parse_since(request):
             deliveries = deliveries.filter(created_at__gte=since)
-        return paginated(request, deliveries, serializers.DeliverySerializer)
+        return self.paginated(deliveries, serializers.DeliverySerializer)
 
 
 class DeliveryView(SubscriptionView):
@@ -204,19 +222,29 @@ class DeliveryRetryView(DeliveryView):
         )
 
 
-class EventListView(APIView):
-    @extend_schema(responses=serializers.EventSerializer(many=True))
+class EventListView(CursorPaginated, APIView):
+    @extend_schema(
+        parameters=[EVENT_TYPE, since_parameter("created")],
+        responses=serializers.EventSerializer(many=True),
+    )
     def get(self, request):
         events = Event.objects.filter(owner=request.user)
         if event_type := request.query_params.get("event_type"):
             events = events.filter(event_type=event_type)
         if since := parse_since(request):
             events = events.filter(created_at__gte=since)
-        return paginated(request, events, serializers.EventSerializer)
+        return self.paginated(events, serializers.EventSerializer)
 
     @extend_schema(
         request=serializers.EventPublishSerializer,
         responses={202: serializers.EventPublishedSerializer},
+        examples=[
+            OpenApiExample(
+                "A task",
+                request_only=True,
+                value={"event_type": "task.created", "data": {"task_id": "t_1"}},
+            )
+        ],
     )
     def post(self, request):
         incoming = serializers.EventPublishSerializer(

@@ -422,9 +422,9 @@ def test_the_schema_documents_both_windows(api):
     recover_op = paths["/api/webhooks/{id}/recover"]["post"]
 
     components = schema["components"]["schemas"]
-    assert set(components["ReplayMissing"]["properties"]) == {"since", "until"}
-    assert components["ReplayMissing"]["required"] == ["since"]
-    assert set(components["Recover"]["properties"]) == {"since", "until"}
+    assert set(components["ReplayMissingRequest"]["properties"]) == {"since", "until"}
+    assert components["ReplayMissingRequest"]["required"] == ["since"]
+    assert set(components["RecoverRequest"]["properties"]) == {"since", "until"}
     assert "202" in replay_op["responses"]
     assert "202" in recover_op["responses"]
     assert "while it was disabled" in " ".join(replay_op["description"].split())

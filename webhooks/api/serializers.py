@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
+from webhooks.api.json_types import JSONTypes
 from webhooks.models import ApiToken
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(JSONTypes, serializers.ModelSerializer):
     class Meta:
         model = ApiToken
         fields = ["id", "name", "prefix", "created_at", "last_used_at"]

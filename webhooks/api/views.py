@@ -1,11 +1,12 @@
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webhooks.api.schema import ErrorSerializer
 from webhooks.api.serializers import (
     ApiTokenCreatedSerializer,
     ApiTokenSerializer,
@@ -43,7 +44,13 @@ class ApiTokenDetailView(APIView):
 class PortalLinkCreateView(APIView):
     @extend_schema(
         request=None,
-        responses={201: PortalLinkSerializer},
+        responses={
+            201: PortalLinkSerializer,
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description="A staff account, or a session without a valid CSRF token.",
+            ),
+        },
         description=(
             "A short-lived (15 min), single-use URL that logs your own account into the "
             "portal, to link a customer straight in. Not for staff accounts (403)."

@@ -23,6 +23,8 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class QualiaOrderActivitiesView(APIView):
+    path_lookup = False  # an order without activities of yours is an empty list, not 404
+
     @extend_schema(parameters=[OpenApiParameter("type")], responses=ActivitySerializer(many=True))
     def get(self, request, order_id: str):
         activities = Activity.objects.filter(account__owner=request.user, order_id=order_id)
@@ -32,6 +34,8 @@ class QualiaOrderActivitiesView(APIView):
 
 
 class QualiaOrderMessagesView(APIView):
+    path_lookup = False
+
     @extend_schema(responses=MessageSerializer(many=True))
     def get(self, request, order_id: str):
         messages = Message.objects.filter(account__owner=request.user, order_id=order_id)

@@ -1,13 +1,14 @@
 """Shopify in the REST API: registering our webhooks on a shop."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from channels_app.models import ChannelAccount
 from channels_app.platforms.shopify.registration import RegistrationError, shopify_webhooks_register
+from webhooks.api.schema import ErrorSerializer
 from webhooks.errors import error_body
 
 
@@ -54,7 +55,18 @@ REGISTRATION_ERROR_STATUS = {
 class ShopifyWebhooksRegisterView(APIView):
     @extend_schema(
         request=None,
-        responses={200: WebhookRegistrationResultSerializer},
+        responses={
+            200: WebhookRegistrationResultSerializer,
+            422: OpenApiResponse(
+                ErrorSerializer,
+                description="Not a Shopify account, no API token, not a *.myshopify.com shop, "
+                "or a token Shopify refuses.",
+            ),
+            502: OpenApiResponse(ErrorSerializer, description="Shopify failed to answer."),
+            503: OpenApiResponse(
+                ErrorSerializer, description="WEBHOOK_BASE_URL unset, or the database is down."
+            ),
+        },
         description=(
             "Register our Shopify receiver for every topic it handles on the account's shop "
             "(Admin REST API). Idempotent: creates what is missing, moves ours from a stale "
