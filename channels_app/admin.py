@@ -113,16 +113,17 @@ class InboundEventAdmin(admin.ModelAdmin):
     @admin.display(description="events it produced")
     def events_produced(self, event):
         """Lineage: each internal event, linked to its page, where its deliveries are."""
-        links = [
-            format_html(
-                '<a href="{}">{} {}</a>',
-                reverse("admin:webhooks_event_change", args=[produced.event_id]),
-                produced.event.event_type,
-                produced.event.public_id,
-            )
-            for produced in event.produced.select_related("event").order_by("pk")
-        ]
-        return format_html_join(mark_safe("<br>"), "{}", ((link,) for link in links)) or "—"
+        produced = event.produced.select_related("event").order_by("pk")
+        links = format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">{} {}</a>',
+            (
+                (reverse("admin:webhooks_event_change", args=[p.event_id]), p.event.event_type,
+                 p.event.public_id)
+                for p in produced
+            ),
+        )  # fmt: skip
+        return links or "—"
 
     @admin.action(description="Reprocess")
     def reprocess(self, request, queryset):

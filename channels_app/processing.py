@@ -29,17 +29,9 @@ logger = logging.getLogger(__name__)
 
 Status = InboundEvent.Status
 PROCESS_TASK = "channels_app.tasks.inbound_event_process_task"
-
-
 _DRAIN_BATCH = 100
-
-
 _LOST_AFTER = timedelta(minutes=1)
-
-
 _SWEEP_BATCH = 1000
-
-
 # Processing errors that the next try would meet again: recorded once, never retried.
 _FINAL_ERRORS = (Unprocessable, MalformedInput, DataError)
 

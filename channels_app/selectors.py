@@ -126,7 +126,7 @@ def inbound_causes(events) -> dict[int, dict]:
             "platform": link.inbound_event.platform,
             "topic": link.inbound_event.topic,
             "received_at": link.inbound_event.received_at.isoformat(),
-            "url": f"/api/inbound-events/{link.inbound_event_id}",
+            "url": reverse("inbound-event", args=[link.inbound_event_id]),
             "admin_url": reverse(
                 "admin:channels_app_inboundevent_change", args=[link.inbound_event_id]
             ),

@@ -17,6 +17,17 @@ from webhooks.models import Event
 PLATFORMS_DIR = Path(__file__).resolve().parent / "platforms"
 
 
+def process_received() -> None:
+    """Process every stored event still owed processing, oldest first, as the drain does."""
+    for event in InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED).order_by("pk"):
+        inbound_event_process(event=event)
+
+
+def published_types() -> list[str]:
+    """The types of the internal events published so far, in order."""
+    return list(Event.objects.order_by("pk").values_list("event_type", flat=True))
+
+
 class WebhookCase:
     """A platform's receiver under test; subclasses set `platform` and sign requests."""
 
@@ -48,6 +59,12 @@ class WebhookCase:
         sent = self.signed_headers(body, **options) if headers is None else headers
         return client.post(path or self.path, body, content_type="application/json", headers=sent)
 
+    def deliver(self, client: Client, fixture: str, **options) -> None:
+        """Post `fixture` signed and process what is owed, as the receiver and worker would."""
+        response = self.post(client, self.fixture(fixture), **options)
+        assert response.status_code == 200, response.content
+        process_received()
+
     def check_webhook(
         self,
         client: Client,
@@ -62,11 +79,8 @@ class WebhookCase:
         `event_type` None means the platform's topic is acknowledged and ignored; otherwise the
         request published exactly one event of that type, whose data includes `data`.
         """
-        response = self.post(client, self.fixture(fixture), **options)
-        assert response.status_code == 200, response.content
+        self.deliver(client, fixture, **options)
         inbound = InboundEvent.objects.filter(platform=self.platform).latest("pk")
-        inbound_event_process(event=inbound)
-        inbound.refresh_from_db()
         published = Event.objects.filter(idempotency_key=f"inbound:{inbound.pk}")
         if event_type is None:
             assert inbound.status == InboundEvent.Status.IGNORED, inbound.error

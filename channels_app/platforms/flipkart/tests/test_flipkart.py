@@ -14,6 +14,7 @@ from channels_app.platforms.flipkart.platform import (
 )
 from channels_app.platforms.flipkart.tests.case import flipkart, http_date
 from channels_app.processing import inbound_event_process
+from channels_app.testing import process_received, published_types
 from conftest import child_env, database_url_for_children, start_web_server
 from subscriptions.models import Delivery
 from subscriptions.services import subscription_create
@@ -24,24 +25,9 @@ pytestmark = pytest.mark.django_db
 SHIPMENT_ID = "d133588f-b0ac-443b-99b4-7ac8648a0f89"
 
 
-def process_all() -> None:
-    for event in InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED).order_by("pk"):
-        inbound_event_process(event=event)
-
-
-def deliver(client, name: str) -> None:
-    body = flipkart.fixture(name)
-    assert flipkart.post(client, body).status_code == 200
-    process_all()
-
-
 @pytest.fixture
 def account(user):
     return flipkart.account_create(user)
-
-
-def event_types() -> list[str]:
-    return list(Event.objects.order_by("pk").values_list("event_type", flat=True))
 
 
 # Signature scheme
@@ -193,7 +179,7 @@ def test_unknown_event_types_are_stored_and_ignored_even_without_an_id(client, a
 
     assert flipkart.post(client, dispatch_dates).status_code == 200
     assert flipkart.post(client, future_type).status_code == 200
-    process_all()
+    process_received()
 
     assert set(InboundEvent.objects.values_list("status", flat=True)) == {"ignored"}
     assert Shipment.objects.count() == 0
@@ -210,7 +196,7 @@ def test_a_created_shipment_projects_order_line_items_and_shipment_and_is_delive
         owner=user, url="https://example.com/hooks", event_types=["shipment.*"]
     )
 
-    deliver(client, "shipment_created")
+    flipkart.deliver(client, "shipment_created")
 
     order = Order.objects.get()
     assert (order.external_id, order.account, order.currency) == (
@@ -247,7 +233,7 @@ def test_the_shipment_lifecycle_updates_status_and_appends_tracking(client, acco
         "shipment_shipped",
         "shipment_delivered",
     ]:
-        deliver(client, name)
+        flipkart.deliver(client, name)
 
     shipment = Shipment.objects.get()
     assert shipment.status == "DELIVERED"
@@ -257,7 +243,7 @@ def test_the_shipment_lifecycle_updates_status_and_appends_tracking(client, acco
         "SHIPPED",
         "DELIVERED",
     ]
-    assert event_types() == [
+    assert published_types() == [
         "shipment.created",
         "shipment.updated",
         "shipment.updated",
@@ -266,9 +252,9 @@ def test_the_shipment_lifecycle_updates_status_and_appends_tracking(client, acco
 
 
 def test_an_older_notification_never_overwrites_newer_shipment_data(client, account):
-    deliver(client, "shipment_created")
-    deliver(client, "shipment_delivered")
-    deliver(client, "shipment_shipped")  # sent before delivery, arrives after it
+    flipkart.deliver(client, "shipment_created")
+    flipkart.deliver(client, "shipment_delivered")
+    flipkart.deliver(client, "shipment_shipped")  # sent before delivery, arrives after it
 
     shipment = Shipment.objects.get()
     assert shipment.status == "DELIVERED"
@@ -279,12 +265,12 @@ def test_an_older_notification_never_overwrites_newer_shipment_data(client, acco
         "SHIPPED",
         "DELIVERED",
     ]
-    assert event_types() == ["shipment.created", "shipment.delivered"]
+    assert published_types() == ["shipment.created", "shipment.delivered"]
     assert InboundEvent.objects.filter(status=InboundEvent.Status.PROCESSED).count() == 3
 
 
 def test_processing_the_same_notification_twice_adds_its_tracking_once(client, account):
-    deliver(client, "shipment_created")
+    flipkart.deliver(client, "shipment_created")
     inbound_event_process(event=InboundEvent.objects.get())
 
     assert len(Shipment.objects.get().tracking_history) == 1
@@ -292,8 +278,8 @@ def test_processing_the_same_notification_twice_adds_its_tracking_once(client, a
 
 
 def test_a_cancellation_finds_its_order_through_the_order_item(client, account):
-    deliver(client, "shipment_created")
-    deliver(client, "shipment_cancelled")
+    flipkart.deliver(client, "shipment_created")
+    flipkart.deliver(client, "shipment_cancelled")
 
     shipment = Shipment.objects.get()
     assert shipment.status == "CANCELLED"
@@ -306,8 +292,8 @@ def test_a_cancellation_finds_its_order_through_the_order_item(client, account):
 
 
 def test_a_return_is_a_reverse_shipment_linked_to_its_order(client, account):
-    deliver(client, "shipment_created")
-    deliver(client, "return_created")
+    flipkart.deliver(client, "shipment_created")
+    flipkart.deliver(client, "return_created")
 
     reverse = Shipment.objects.get(external_id="return-12163284937418190")
     assert (reverse.status, reverse.awb, reverse.courier) == (
@@ -325,32 +311,32 @@ def test_other_return_notifications_are_return_updates(client, account):
     body = flipkart.fixture("return_created").replace(b'"return_created"', b'"return_completed"')
     body = body.replace(b"RETURN_CREATED", b"RETURN_COMPLETED")
     assert flipkart.post(client, body).status_code == 200
-    process_all()
+    process_received()
 
     assert Shipment.objects.get().status == "RETURN_COMPLETED"
-    assert event_types() == ["return.updated"]
+    assert published_types() == ["return.updated"]
 
 
 def test_the_older_order_names_project_orders_and_publish_order_events(client, account):
-    deliver(client, "order_created")
-    deliver(client, "payment_updated")
+    flipkart.deliver(client, "order_created")
+    flipkart.deliver(client, "payment_updated")
 
     order = Order.objects.get()
     assert order.financial_status == "paid"
     assert LineItem.objects.get().sku == "LKA041150"
-    assert event_types() == ["order.created", "order.updated"]
+    assert published_types() == ["order.created", "order.updated"]
     assert Event.objects.last().data["line_items"][0]["order_item_id"] == "1883380307363600"
 
 
 def test_an_older_order_notification_keeps_the_newer_order_fields(client, account):
-    deliver(client, "payment_updated")
+    flipkart.deliver(client, "payment_updated")
     stale = flipkart.fixture("payment_updated").replace(b'"paid"', b'"pending"')
     stale = stale.replace(b"2024-04-11T10:00:00", b"2024-04-01T10:00:00")
     assert flipkart.post(client, stale).status_code == 200
-    process_all()
+    process_received()
 
     assert Order.objects.get().financial_status == "paid"
-    assert event_types() == ["order.updated"]
+    assert published_types() == ["order.updated"]
 
 
 # The real server
@@ -399,7 +385,7 @@ def test_without_our_setting_gunicorn_drops_flipkarts_headers(account, tmp_path)
 
 
 def test_shipments_are_listed_read_only_in_the_admin(admin_client, client, account):
-    deliver(client, "shipment_created")
+    flipkart.deliver(client, "shipment_created")
     shipment = Shipment.objects.get()
 
     listing = admin_client.get("/admin/channels_app/shipment/?q=" + SHIPMENT_ID)

@@ -8,7 +8,7 @@ from channels_app.commerce.models import Order, Shipment
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.selloship.platform import selloship_signature
 from channels_app.platforms.selloship.tests.case import ACCOUNT_ID, selloship
-from channels_app.processing import inbound_event_process
+from channels_app.testing import process_received, published_types
 from subscriptions.models import Delivery
 from subscriptions.services import subscription_create
 from webhooks.models import Event
@@ -16,21 +16,6 @@ from webhooks.models import Event
 pytestmark = pytest.mark.django_db
 
 AWB = "1490811234567"
-
-
-def process_all() -> None:
-    for event in InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED).order_by("pk"):
-        inbound_event_process(event=event)
-
-
-def deliver(client, name: str, event_id: str) -> None:
-    body = selloship.fixture(name)
-    assert selloship.post(client, body, event_id=event_id).status_code == 200
-    process_all()
-
-
-def event_types() -> list[str]:
-    return list(Event.objects.order_by("pk").values_list("event_type", flat=True))
 
 
 @pytest.fixture
@@ -126,7 +111,7 @@ def test_a_known_event_without_an_awb_is_422(client, account):
 def test_unknown_events_are_stored_and_ignored(client, account):
     body = json.dumps({"event": "WALLET_RECHARGED", "amount": 500}).encode()
     assert selloship.post(client, body, event_id="w1").status_code == 200
-    process_all()
+    process_received()
 
     assert InboundEvent.objects.get().status == InboundEvent.Status.IGNORED
     assert Event.objects.count() == 0
@@ -140,7 +125,7 @@ def test_a_created_shipment_projects_and_links_the_owners_order(client, user, ac
         owner=user, url="https://example.com/hooks", event_types=["shipment.created"]
     )
 
-    deliver(client, "shipment_created", "evt-1")
+    selloship.deliver(client, "shipment_created", event_id="evt-1")
 
     shipment = Shipment.objects.get()
     assert (shipment.account, shipment.external_id, shipment.awb, shipment.courier) == (
@@ -160,9 +145,9 @@ def test_a_created_shipment_projects_and_links_the_owners_order(client, user, ac
 
 
 def test_scans_merge_into_the_history_without_repeats(client, account):
-    deliver(client, "shipment_created", "evt-1")
-    deliver(client, "shipment_updated", "evt-2")
-    deliver(client, "shipment_delivered", "evt-3")
+    selloship.deliver(client, "shipment_created", event_id="evt-1")
+    selloship.deliver(client, "shipment_updated", event_id="evt-2")
+    selloship.deliver(client, "shipment_delivered", event_id="evt-3")
 
     shipment = Shipment.objects.get()
     assert shipment.status == "DELIVERED"
@@ -174,18 +159,18 @@ def test_scans_merge_into_the_history_without_repeats(client, account):
         "DELIVERED",
     ]
     assert shipment.tracking_history[2]["location"] == "Bhiwandi Hub"
-    assert event_types() == ["shipment.created", "shipment.updated", "shipment.delivered"]
+    assert published_types() == ["shipment.created", "shipment.updated", "shipment.delivered"]
 
 
 def test_an_older_update_never_overwrites_newer_shipment_data(client, account):
-    deliver(client, "shipment_delivered", "evt-3")
-    deliver(client, "shipment_updated", "evt-2")  # sent earlier, arrived later
+    selloship.deliver(client, "shipment_delivered", event_id="evt-3")
+    selloship.deliver(client, "shipment_updated", event_id="evt-2")  # sent earlier, arrived later
 
     shipment = Shipment.objects.get()
     assert shipment.status == "DELIVERED"
     assert shipment.remote_updated_at.isoformat() == "2024-05-05T08:40:00+00:00"
     assert len(shipment.tracking_history) == 5  # its scans are still history
-    assert event_types() == ["shipment.delivered"]
+    assert published_types() == ["shipment.delivered"]
     assert InboundEvent.objects.filter(status=InboundEvent.Status.PROCESSED).count() == 2
 
 
@@ -200,7 +185,7 @@ def test_times_without_an_offset_are_read_as_utc_and_compare(client, account):
             }
         ).encode()
         assert selloship.post(client, body, event_id=f"naive-{number}").status_code == 200
-    process_all()
+    process_received()
 
     shipment = Shipment.objects.get()
     assert shipment.status == "S1"
@@ -209,11 +194,11 @@ def test_times_without_an_offset_are_read_as_utc_and_compare(client, account):
 
 
 def test_return_to_origin_is_its_own_event(client, account):
-    deliver(client, "shipment_created", "evt-1")
-    deliver(client, "shipment_rto", "evt-4")
+    selloship.deliver(client, "shipment_created", event_id="evt-1")
+    selloship.deliver(client, "shipment_rto", event_id="evt-4")
 
     assert Shipment.objects.get().status == "RTO_INITIATED"
-    assert event_types() == ["shipment.created", "shipment.rto"]
+    assert published_types() == ["shipment.created", "shipment.rto"]
 
 
 def test_an_order_of_another_owner_is_never_linked(client, account, other_user):
@@ -222,7 +207,7 @@ def test_an_order_of_another_owner_is_never_linked(client, account, other_user):
     )
     Order.objects.create(account=stranger, external_id="9", name="#1001")
 
-    deliver(client, "shipment_created", "evt-1")
+    selloship.deliver(client, "shipment_created", event_id="evt-1")
 
     assert Shipment.objects.get().order is None
 
@@ -233,7 +218,7 @@ def test_an_ambiguous_order_id_is_left_unlinked(client, user, account, shop_orde
     )
     Order.objects.create(account=flipkart, external_id="#1001")
 
-    deliver(client, "shipment_created", "evt-1")
+    selloship.deliver(client, "shipment_created", event_id="evt-1")
 
     assert Shipment.objects.get().order is None
 

@@ -8,7 +8,7 @@ import requests
 from channels_app.commerce.models import LineItem, Order
 from channels_app.models import ChannelAccount, InboundEvent
 from channels_app.platforms.shopify.tests.case import SECRET, SHOP, shopify
-from channels_app.processing import inbound_event_process
+from channels_app.testing import process_received
 from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def account(user):
     return shopify.account_create(user)
-
-
-def process_all():
-    for event in InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED):
-        inbound_event_process(event=event)
 
 
 @pytest.mark.server
@@ -81,7 +76,7 @@ def test_an_unknown_source_is_404(client):
 def test_orders_project_with_line_items_and_publish(client, account):
     body = shopify.fixture("orders_create")
     shopify.post(client, body, topic="orders/create", webhook_id="wh-1")
-    process_all()
+    process_received()
 
     order = Order.objects.get()
     assert (order.name, order.financial_status, str(order.total_price)) == (
@@ -96,14 +91,14 @@ def test_orders_project_with_line_items_and_publish(client, account):
 def test_an_older_update_never_overwrites_newer_data(client, account):
     newer, older = shopify.fixture("orders_updated"), shopify.fixture("orders_create")
     shopify.post(client, newer, topic="orders/updated", webhook_id="wh-2")
-    process_all()
+    process_received()
     shopify.post(
         client,
         older,
         path="/webhooks/shopify/orders/updated",
         headers=shopify.signed_headers(older, "orders/updated", "wh-3"),
     )
-    process_all()
+    process_received()
 
     order = Order.objects.get()
     assert order.financial_status == "refunded"
@@ -114,7 +109,7 @@ def test_an_older_update_never_overwrites_newer_data(client, account):
 def test_unsupported_topics_are_stored_and_ignored(client, account):
     body = json.dumps({"id": 1}).encode()
     shopify.post(client, body, topic="carts/create", webhook_id="wh-9")
-    process_all()
+    process_received()
     assert InboundEvent.objects.get().status == InboundEvent.Status.IGNORED
 
 
@@ -126,18 +121,12 @@ def test_the_environment_secret_acts_as_a_default_account(client, settings, djan
     assert ChannelAccount.objects.get().external_id == SHOP
 
 
-def deliver(client, topic: str, name: str, webhook_id: str) -> None:
-    body = shopify.fixture(name)
-    assert shopify.post(client, body, topic=topic, webhook_id=webhook_id).status_code == 200
-    process_all()
-
-
 def test_refunds_and_fulfillments_attach_to_the_order(client, account):
     from channels_app.commerce.models import Fulfillment, Refund
 
-    deliver(client, "orders/create", "orders_create", "o1")
-    deliver(client, "refunds/create", "refunds_create", "r1")
-    deliver(client, "fulfillments/create", "fulfillments_create", "f1")
+    shopify.deliver(client, "orders_create", topic="orders/create", webhook_id="o1")
+    shopify.deliver(client, "refunds_create", topic="refunds/create", webhook_id="r1")
+    shopify.deliver(client, "fulfillments_create", topic="fulfillments/create", webhook_id="f1")
 
     assert str(Refund.objects.get().amount) == "41.94"
     fulfillment = Fulfillment.objects.get()
@@ -153,8 +142,10 @@ def test_refunds_and_fulfillments_attach_to_the_order(client, account):
 def test_products_and_inventory_levels_project_and_link(client, account):
     from channels_app.platforms.shopify.models import InventoryLevel, Variant
 
-    deliver(client, "products/update", "products_update", "p1")
-    deliver(client, "inventory_levels/update", "inventory_levels_update", "i1")
+    shopify.deliver(client, "products_update", topic="products/update", webhook_id="p1")
+    shopify.deliver(
+        client, "inventory_levels_update", topic="inventory_levels/update", webhook_id="i1"
+    )
 
     level = InventoryLevel.objects.get()
     assert level.available == 42
@@ -167,7 +158,9 @@ def test_products_and_inventory_levels_project_and_link(client, account):
 def test_an_unknown_inventory_item_is_recorded_not_an_error(client, account):
     from channels_app.platforms.shopify.models import InventoryLevel
 
-    deliver(client, "inventory_levels/update", "inventory_levels_update", "i2")
+    shopify.deliver(
+        client, "inventory_levels_update", topic="inventory_levels/update", webhook_id="i2"
+    )
 
     assert InventoryLevel.objects.get().variant is None
     assert InboundEvent.objects.get().status == InboundEvent.Status.PROCESSED
@@ -176,8 +169,8 @@ def test_an_unknown_inventory_item_is_recorded_not_an_error(client, account):
 def test_an_uninstall_marks_the_store_and_keeps_its_data(client, account):
     from channels_app.platforms.shopify.models import Store
 
-    deliver(client, "orders/create", "orders_create", "o1")
-    deliver(client, "app/uninstalled", "app_uninstalled", "u1")
+    shopify.deliver(client, "orders_create", topic="orders/create", webhook_id="o1")
+    shopify.deliver(client, "app_uninstalled", topic="app/uninstalled", webhook_id="u1")
 
     assert Store.objects.get().installed is False
     assert Order.objects.count() == 1
